@@ -1,0 +1,1 @@
+"""The `pallet` command line: flags -> options -> the pallet API. The only exception boundary."""

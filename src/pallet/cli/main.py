@@ -1,0 +1,71 @@
+"""`pallet` entry point: parse argv, dispatch to a command module, map errors to exit codes.
+
+Each command group lives in its own module under `pallet.cli` with a `register(subparsers)`
+function that adds its sub-commands and sets `func` on them. Command modules import the
+heavy parts of pallet inside their `func`, so `pallet --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from importlib import import_module
+
+# Modules that register sub-commands, in the order `pallet --help` lists them.
+COMMAND_MODULES = ("pallet.cli.build",)
+
+# `pallet buildx X` is `pallet X` for build, and `pallet builder X` for the rest (buildx's
+# own verbs), so any buildx guide works with `docker buildx` replaced by `pallet buildx`.
+BUILDX_TO_BUILDER = {"prune", "du", "create", "ls", "use", "inspect", "rm", "stop"}
+
+
+def rewrite_aliases(argv: list[str]) -> list[str]:
+    if argv[:1] != ["buildx"]:
+        return argv
+    rest = argv[1:]
+    if rest[:1] and rest[0] in BUILDX_TO_BUILDER:
+        return ["builder", *rest]
+    return rest
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pallet",
+        description="Build OCI images from Dockerfiles, as docker build does, without a daemon.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pallet.errors import PalletError
+
+    argv = rewrite_aliases(list(sys.argv[1:] if argv is None else argv))
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except PalletError as err:
+        if args.debug:
+            raise
+        print(err.render(), file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 141
+    except Exception:  # a bug in pallet, not a user mistake: say so and show everything
+        print("internal error: this is a bug in pallet, please report it", file=sys.stderr)
+        traceback.print_exc()
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from pallet.dockerfile.conformance import main
+
+sys.exit(main())

@@ -1,0 +1,196 @@
+"""Every error pallet shows a user, in one tree.
+
+This module is a leaf: it imports nothing from pallet, so any layer can raise these.
+
+    PalletError                      message, hint, exit_code
+    ├── UserError                    the user can fix it: bad input, bad flags, bad files
+    │   ├── DockerfileError          + source (SourceFile) and ranges (lines to show)
+    │   │   ├── ParseError           the text is not a Dockerfile
+    │   │   ├── InstructionError     an instruction's words or flags are wrong
+    │   │   ├── ExpansionError       ${VAR...} could not be expanded
+    │   │   └── StageError           FROM/--from/--target name a stage that is wrong
+    │   ├── OptionError              a command-line flag or its value is wrong
+    │   ├── ContextError             a context file is missing, outside the context, ignored
+    │   ├── IgnorePatternError       a .dockerignore pattern is invalid
+    │   └── BuildArgError            a --build-arg is malformed
+    ├── BuildError                   the build ran and something in it failed
+    │   ├── RunFailedError           a RUN step exited non-zero
+    │   └── LintError                --check found problems and error=true was asked for
+    └── StoreError                   the state root: for code to act on
+        ├── NotFoundError
+        ├── AlreadyExistsError
+        └── CorruptBlobError         expected and got digests differ
+
+Messages follow BuildKit's wording (users and log tools grep for it): lower-case, no
+trailing period, the offending value quoted, `(did you mean "RUN"?)` for names. The CLI
+(`pallet.cli.main`) is the only place that turns these into exit codes and text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """1-based, inclusive physical line numbers in a Dockerfile."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            object.__setattr__(self, "end", self.start)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """The text of a file an error points into."""
+
+    name: str
+    text: str
+
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+class PalletError(Exception):
+    """Base of every error pallet raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+    def render(self) -> str:
+        """The full text the CLI prints: message, snippet (if any), hint."""
+        parts = [f"error: {self.message}"]
+        snippet = self.snippet()
+        if snippet:
+            parts.append("")
+            parts.append(snippet)
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+    def snippet(self) -> str:
+        return ""
+
+
+class UserError(PalletError):
+    """Something the user can fix."""
+
+
+class DockerfileError(UserError):
+    """An error located in a Dockerfile; renders BuildKit's snippet block."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        ranges: list[Range] | tuple[Range, ...] = (),
+        source: SourceFile | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.ranges = list(ranges)
+        self.source = source
+
+    @property
+    def line(self) -> int | None:
+        return self.ranges[0].start if self.ranges else None
+
+    def snippet(self) -> str:
+        """BuildKit's `solver/errdefs/source.go:Print` layout, with 2 lines of padding."""
+        if self.source is None or not self.ranges:
+            return ""
+        lines = self.source.lines()
+        first = min(r.start for r in self.ranges)
+        last = max(r.end for r in self.ranges)
+        marked = {n for r in self.ranges for n in range(r.start, r.end + 1)}
+        lo = max(1, first - 2)
+        hi = min(len(lines), last + 2)
+        out = [f"{self.source.name}:{first}" + (f"-{last}" if last != first else ""), "-" * 20]
+        for n in range(lo, hi + 1):
+            text = lines[n - 1] if n - 1 < len(lines) else ""
+            mark = ">>> " if n in marked else "    "
+            out.append(f" {n:>3} | {mark}{text}")
+        out.append("-" * 20)
+        return "\n".join(out)
+
+
+class ParseError(DockerfileError):
+    """The text is not a Dockerfile BuildKit would accept."""
+
+
+class InstructionError(DockerfileError):
+    """An instruction's arguments or flags are wrong."""
+
+
+class ExpansionError(DockerfileError):
+    """A ${VAR} expression could not be expanded."""
+
+
+class StageError(DockerfileError):
+    """A stage reference (FROM, --from, --target) is wrong."""
+
+
+class OptionError(UserError):
+    """A command-line option or its value is wrong."""
+
+    exit_code = 2
+
+
+class ContextError(UserError):
+    """A build-context file is missing, outside the context or unreadable."""
+
+
+class IgnorePatternError(UserError):
+    """A .dockerignore pattern cannot be used."""
+
+
+class BuildArgError(UserError):
+    """A --build-arg value is malformed."""
+
+
+class BuildError(PalletError):
+    """The build ran and a step of it failed."""
+
+
+class LintError(BuildError):
+    """`--check` (or check=error=true) found problems."""
+
+
+class RunFailedError(BuildError):
+    """A RUN step exited with a non-zero status."""
+
+    def __init__(self, command: str, exit_code: int, *, hint: str | None = None) -> None:
+        super().__init__(
+            f'process "{command}" did not complete successfully: exit code: {exit_code}', hint=hint
+        )
+        self.command = command
+        self.status = exit_code
+
+
+class StoreError(PalletError):
+    """A problem in the state root; for code to act on."""
+
+
+class NotFoundError(StoreError):
+    pass
+
+
+class AlreadyExistsError(StoreError):
+    pass
+
+
+class CorruptBlobError(StoreError):
+    def __init__(self, expected: str, got: str) -> None:
+        super().__init__(f"blob digest mismatch: expected {expected}, got {got}")
+        self.expected = expected
+        self.got = got

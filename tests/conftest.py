@@ -1,0 +1,27 @@
+"""Test tiers come from the folder a test lives in (tests/unit, tests/conformance, ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+SHARED = TESTS.parent.parent / "shared"
+TIERS = ("unit", "conformance", "fuzz", "integration")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        rel = Path(item.fspath).relative_to(TESTS)
+        tier = rel.parts[0] if len(rel.parts) > 1 else "unit"
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the checkout: conformance data, corpus, goldens."""
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: the tests need ../shared beside the checkout")
+    return SHARED

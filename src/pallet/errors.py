@@ -51,7 +51,8 @@ class SourceFile:
     text: str
 
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        # Only "\n" ends a Dockerfile line (str.splitlines would also split on \v, \x85...).
+        return [line.removesuffix("\r") for line in self.text.split("\n")]
 
 
 class PalletError(Exception):

@@ -1,0 +1,3 @@
+module github.com/pallet-build/buildme
+
+go 1.19

@@ -1,0 +1,8 @@
+# syntax=docker/dockerfile:1
+FROM golang:1.19-bookworm
+WORKDIR /src
+COPY . .
+RUN go mod download
+RUN go build -o /bin/client ./cmd/client
+RUN go build -o /bin/server ./cmd/server
+ENTRYPOINT [ "/bin/server" ]

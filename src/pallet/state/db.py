@@ -1,0 +1,78 @@
+"""The metadata database: SQLite in WAL mode, shared by every pallet process on a root.
+
+WAL lets readers run while one writer commits (sqlite.org/wal.html); `busy_timeout` makes a
+second writer wait instead of failing. Writes go through `transaction()`, which takes the
+write lock up front (BEGIN IMMEDIATE) so two read-then-write transactions cannot deadlock.
+
+The schema is a list of migrations; `PRAGMA user_version` records how many have run. Add a
+migration at the end, never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pallet.errors import StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+MIGRATIONS: list[str] = [
+    # 1: the local image store (pallet.image.store)
+    """
+    CREATE TABLE images (
+        name        TEXT PRIMARY KEY,   -- normalised reference: docker.io/library/busybox:latest
+        media_type  TEXT NOT NULL,      -- of the target: a manifest or an index
+        digest      TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        image_id    TEXT NOT NULL,      -- config digest: what docker shows as IMAGE ID
+        content_size INTEGER NOT NULL,  -- manifest + config + layers, as stored
+        created     REAL NOT NULL,      -- real time the name was set (unix seconds)
+        updated     REAL NOT NULL
+    );
+    CREATE INDEX images_by_id ON images(image_id);
+    CREATE INDEX images_by_digest ON images(digest);
+    """,
+]
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (and migrate) the database; autocommit mode, writes via `transaction()`."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f'cannot open metadata database "{path}": {e}') from e
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"metadata database schema version {version} is newer than this pallet ({len(MIGRATIONS)})",
+                hint="upgrade pallet, or use another PALLET_ROOT",
+            )
+        for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {n}")

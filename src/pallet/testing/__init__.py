@@ -1,0 +1,14 @@
+"""pallet's public test kit: fixtures that are valid by default.
+
+- `busybox`: the busybox root filesystem of the BuildKit goldens, from busybox-static.
+- `runtime`: what root-level tests need (root, runc, overlayfs, busybox) and a
+  helper that skips, or fails under PALLET_REQUIRE_ALL=1, when something is missing.
+"""
+
+from pallet.testing.busybox import busybox_rootfs, busybox_tar, make_busybox_rootfs, write_rootfs_tar
+from pallet.testing.runtime import missing_runtime, require_runtime
+
+__all__ = [
+    "busybox_rootfs", "busybox_tar", "make_busybox_rootfs", "missing_runtime", "require_runtime",
+    "write_rootfs_tar",
+]

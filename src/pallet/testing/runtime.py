@@ -1,0 +1,45 @@
+"""What the integration tests need from the machine, and how they say it is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from pallet.testing.busybox import BusyboxNotFoundError, find_busybox
+
+
+def missing_runtime() -> list[str]:
+    """Human-readable reasons why containers cannot run here ([] when they can)."""
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root (mount(2) and runc need it)")
+    if shutil.which("runc") is None:
+        missing.append("runc (apt-get install runc)")
+    if not _has_overlayfs():
+        missing.append("overlayfs in /proc/filesystems (modprobe overlay)")
+    try:
+        find_busybox()
+    except BusyboxNotFoundError as e:
+        missing.append(str(e))
+    return missing
+
+
+def require_runtime() -> None:
+    """Skip the calling test when something is missing; fail instead under PALLET_REQUIRE_ALL=1."""
+    import pytest
+
+    missing = missing_runtime()
+    if not missing:
+        return
+    reason = "missing: " + "; ".join(missing)
+    if os.environ.get("PALLET_REQUIRE_ALL") == "1":
+        pytest.fail(reason + " (PALLET_REQUIRE_ALL=1)")
+    pytest.skip(reason)
+
+
+def _has_overlayfs() -> bool:
+    try:
+        with open("/proc/filesystems") as f:
+            return any(line.split()[-1] == "overlay" for line in f if line.strip())
+    except OSError:
+        return False

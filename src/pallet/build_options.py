@@ -51,7 +51,7 @@ class BuildOptions:
     def dockerfile_path(self) -> str:
         """Where the Dockerfile is read from ("-" for stdin), as docker resolves -f."""
         if self.dockerfile in (None, ""):
-            return os.path.join(self.context, "Dockerfile")
+            return "-" if self.context == "-" else os.path.join(self.context, "Dockerfile")
         return self.dockerfile
 
     @property

@@ -52,7 +52,8 @@ class SourceFile:
 
     def lines(self) -> list[str]:
         # Only "\n" ends a Dockerfile line (str.splitlines would also split on \v, \x85...).
-        return [line.removesuffix("\r") for line in self.text.split("\n")]
+        text = self.text.removesuffix("\n")
+        return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 class PalletError(Exception):

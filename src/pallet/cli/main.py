@@ -13,7 +13,7 @@ import traceback
 from importlib import import_module
 
 # Modules that register sub-commands, in the order `pallet --help` lists them.
-COMMAND_MODULES = ("pallet.cli.build",)
+COMMAND_MODULES = ("pallet.cli.build", "pallet.cli.images")
 
 # `pallet buildx X` is `pallet X` for build, and `pallet builder X` for the rest (buildx's
 # own verbs), so any buildx guide works with `docker buildx` replaced by `pallet buildx`.

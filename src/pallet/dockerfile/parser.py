@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 
-from pallet.dockerfile.dump import go_quote
+from pallet.dockerfile.goquote import go_quote
 from pallet.dockerfile.directives import DirectiveError, DirectiveParser
 from pallet.dockerfile.heredoc import GO_SPACE, HeredocWordError, heredocs_in_line, read_body
 from pallet.dockerfile.nodes import Dockerfile, Node, Warning

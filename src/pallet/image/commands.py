@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from pallet.errors import OptionError, UserError
+from pallet.errors import OptionError, PalletError, UserError
 from pallet.image.config import format_time
 from pallet.image.local import Image, LocalImages
 from pallet.image.reference import Reference, parse_reference, parse_tagged
@@ -66,7 +66,7 @@ def _is_name(images: LocalImages, text: str) -> bool:
     try:
         images.store.get(str(parse_tagged(text)))
         return True
-    except (UserError, Exception):
+    except PalletError:
         return False
 
 
@@ -115,8 +115,8 @@ def image_history(images: LocalImages, text: str) -> list[HistoryRow]:
     layers = iter(image.manifest.layers)
     rows = []
     for h in image.config.history:
-        size = 0 if h.empty_layer else next(layers, None).size if True else 0  # noqa: SIM210
-        rows.append(HistoryRow("<missing>", h.created, h.created_by, size, h.comment))
+        layer = None if h.empty_layer else next(layers, None)
+        rows.append(HistoryRow("<missing>", h.created, h.created_by, layer.size if layer else 0, h.comment))
     rows.reverse()
     if rows:
         rows[0] = HistoryRow(image.image_id, *[getattr(rows[0], f) for f in ("created", "created_by", "size", "comment")])

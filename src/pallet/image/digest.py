@@ -95,6 +95,14 @@ class HashingReader:
         self.hasher.update(data)
         return data
 
+    def readinto(self, buf) -> int:
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
     def verify(self) -> str:
         from pallet.errors import CorruptBlobError
 

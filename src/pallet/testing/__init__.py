@@ -5,10 +5,16 @@
   helper that skips, or fails under PALLET_REQUIRE_ALL=1, when something is missing.
 """
 
-from pallet.testing.busybox import busybox_rootfs, busybox_tar, make_busybox_rootfs, write_rootfs_tar
-from pallet.testing.runtime import missing_runtime, require_runtime
+from pallet.testing.busybox import (
+    busybox_rootfs,
+    busybox_tar,
+    commit_busybox,
+    make_busybox_rootfs,
+    write_rootfs_tar,
+)
+from pallet.testing.runtime import missing_runtime, mounts_under, require_runtime, unmount_all_under
 
 __all__ = [
-    "busybox_rootfs", "busybox_tar", "make_busybox_rootfs", "missing_runtime", "require_runtime",
-    "write_rootfs_tar",
+    "busybox_rootfs", "busybox_tar", "commit_busybox", "make_busybox_rootfs", "missing_runtime",
+    "mounts_under", "require_runtime", "unmount_all_under", "write_rootfs_tar",
 ]

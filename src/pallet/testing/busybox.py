@@ -155,3 +155,13 @@ def _sorted_walk(path: Path, arcname: str):
     if path.is_dir() and not path.is_symlink():
         for name in sorted(os.listdir(path), key=os.fsencode):
             yield from _sorted_walk(path / name, f"{arcname}/{name}")
+
+
+def commit_busybox(snapshotter, name: str = "busybox") -> str:
+    """Commit a busybox rootfs as the snapshot `name` of `snapshotter`; returns `name`."""
+    key = f"{name}-extract"
+    snapshotter.prepare(key, [])
+    shutil.copytree(busybox_rootfs(), snapshotter.upper_dir(key), symlinks=True, dirs_exist_ok=True)
+    _normalize(snapshotter.upper_dir(key))
+    snapshotter.commit(name, key)
+    return name

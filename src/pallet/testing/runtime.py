@@ -43,3 +43,22 @@ def _has_overlayfs() -> bool:
             return any(line.split()[-1] == "overlay" for line in f if line.strip())
     except OSError:
         return False
+
+
+def mounts_under(path: str | os.PathLike[str]) -> list[str]:
+    """Mount points at or below `path`, deepest first (from /proc/self/mountinfo)."""
+    prefix = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4].encode().decode("unicode_escape") for line in f]
+    inside = [p for p in points if p == prefix or p.startswith(prefix + "/")]
+    return sorted(set(inside), key=len, reverse=True)
+
+
+def unmount_all_under(path: str | os.PathLike[str]) -> list[str]:
+    """Unmount what a test left mounted below `path`; returns what it found."""
+    from pallet.snapshot.mount import unmount
+
+    left = mounts_under(path)
+    for point in left:
+        unmount(point)
+    return left

@@ -14,7 +14,8 @@ from pallet.errors import BuildArgError, ParseError
 
 
 def warnings_of(text: str, **kw):
-    return [(w.rule, w.message, w.ranges[0].start) for w in check(stage(parse(text)), **kw)]
+    result = run_checks(stage(parse(text)), **kw)
+    return [(w.rule, w.message, w.ranges[0].start) for w in result.warnings]
 
 
 RULE_CASES = [
@@ -23,7 +24,7 @@ RULE_CASES = [
     ("FromAsCasing", "FROM alpine as build\n",
      ("FromAsCasing", "'as' and 'FROM' keywords' casing do not match", 1)),
     ("NoEmptyContinuation", "FROM alpine\nRUN echo \\\n\n  hi\n",
-     ("NoEmptyContinuation", "Empty continuation line", 3)),
+     ("NoEmptyContinuation", "Empty continuation line", 4)),
     ("ConsistentInstructionCasing", "FROM alpine\nRUN a\nrun b\n",
      ("ConsistentInstructionCasing",
       "Command 'run' should match the case of the command majority (uppercase)", 3)),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pallet.dockerfile.instructions.base import Instruction, cmdline
 from pallet.dockerfile.instructions.flags import Flag, FlagKind, parse_flags
-from pallet.dockerfile.instructions.goquote import go_quote
+from pallet.dockerfile.goquote import go_quote
 from pallet.dockerfile.nodes import Node
 from pallet.errors import InstructionError
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from pallet.dockerfile.instructions.base import Instruction, WordExpander, exactly_one
 from pallet.dockerfile.instructions.flags import FlagKind, parse_flags
-from pallet.dockerfile.instructions.goquote import go_quote
+from pallet.dockerfile.goquote import go_quote
 from pallet.dockerfile.nodes import Node
 from pallet.errors import InstructionError, StageError
 

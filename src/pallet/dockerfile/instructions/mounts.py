@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 
 from pallet.dockerfile.instructions.csvfields import CsvError, read_record
-from pallet.dockerfile.instructions.goquote import go_quote
+from pallet.dockerfile.goquote import go_quote
 from pallet.dockerfile.suggest import did_you_mean
 from pallet.errors import InstructionError
 

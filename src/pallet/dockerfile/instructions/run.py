@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from pallet.dockerfile.instructions.base import Instruction, WordExpander, cmdline, located
 from pallet.dockerfile.instructions.flags import FlagKind, parse_flags
-from pallet.dockerfile.instructions.goquote import go_quote
+from pallet.dockerfile.goquote import go_quote
 from pallet.dockerfile.instructions.mounts import Mount, parse_mount
 from pallet.dockerfile.nodes import Heredoc, Node
 from pallet.errors import InstructionError

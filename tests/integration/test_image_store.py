@@ -105,7 +105,7 @@ def test_docker_archive_round_trip(tmp_path, pallet, imported):
     assert manifest[0]["RepoTags"] == ["base:local"]
     _, out, _ = pallet("rmi", "base:local")
     assert out.splitlines() == ["Untagged: base:local", f"Deleted: {imported}"]
-    pallet("images", "-q") == (0, "", "")
+    assert pallet("images", "-q")[1] == ""
     _, out, _ = pallet("load", "-i", str(archive))
     assert out == "Loaded image: base:local\n"
     _, out, _ = pallet("images", "--no-trunc", "-q")
@@ -161,7 +161,7 @@ def test_bad_input_is_a_clear_error(pallet, imported, argv, message):
     assert "Traceback" not in err
 
 
-def test_tampered_blob_is_a_corrupt_blob_error(tmp_path, pallet, imported):
+def test_tampered_blob_is_a_corrupt_blob_error(tmp_path, pallet, imported, monkeypatch):
     archive = tmp_path / "oci.tar"
     pallet("save", "--format", "oci", "-o", str(archive), "base:local")
     evil = tmp_path / "evil.tar"
@@ -171,7 +171,7 @@ def test_tampered_blob_is_a_corrupt_blob_error(tmp_path, pallet, imported):
             if m.name == f"blobs/sha256/{imported[7:]}":
                 data = data.replace(b'"sh"', b'"zz"')
             dst.addfile(m, io.BytesIO(data) if data is not None else None)
-    pallet("rmi", "base:local")
+    monkeypatch.setenv("PALLET_ROOT", str(tmp_path / "fresh-root"))  # blobs already held are not re-read
     code, _, err = pallet("load", "-i", str(evil), ok=False)
     assert code == 1 and f"blob digest mismatch: expected {imported}" in err
 
@@ -231,3 +231,51 @@ def test_busybox_base_matches_the_golden(tmp_path, pallet, shared_dir):
         sys.path.pop(0)
     got = flatten.flatten(str(archive), "busybox:local")
     assert got == json.loads((goldens / "golden" / "_base.json").read_text())
+
+
+def _legacy_archive(path, layer_tar: bytes, diff_id: str):
+    """An old `docker save` layout: <id>/layer.tar (gzip'd here), a symlinked duplicate."""
+    import gzip
+    import hashlib
+
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": [diff_id, diff_id]}}).encode()
+    cid = hashlib.sha256(config).hexdigest()
+    manifest = json.dumps([{"Config": f"{cid}.json", "RepoTags": ["legacy:1"],
+                            "Layers": ["aaa/layer.tar", "bbb/layer.tar"]}]).encode()
+    with tarfile.open(path, "w") as tar:
+        for name, data in ((f"{cid}.json", config), ("aaa/layer.tar", gzip.compress(layer_tar)), ("manifest.json", manifest)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("bbb/layer.tar")
+        link.type, link.linkname = tarfile.SYMTYPE, "../aaa/layer.tar"
+        tar.addfile(link)
+    return "sha256:" + cid
+
+
+def test_legacy_docker_archive_loads(tmp_path, pallet):
+    import hashlib
+
+    layer_tar = make_rootfs(tmp_path / "l.tar").read_bytes()
+    image_id = _legacy_archive(tmp_path / "legacy.tar", layer_tar, "sha256:" + hashlib.sha256(layer_tar).hexdigest())
+    _, out, _ = pallet("load", "-i", str(tmp_path / "legacy.tar"))
+    assert out == "Loaded image: legacy:1\n"
+    assert pallet("inspect", "-f", "{{.Id}}", "legacy:1")[1].strip() == image_id
+
+
+def test_docker_archive_with_wrong_diff_id(tmp_path, pallet):
+    layer_tar = make_rootfs(tmp_path / "l.tar").read_bytes()
+    _legacy_archive(tmp_path / "bad.tar", layer_tar, "sha256:" + "0" * 64)
+    code, _, err = pallet("load", "-i", str(tmp_path / "bad.tar"), ok=False)
+    assert code == 1 and "blob digest mismatch: expected sha256:" + "0" * 64 in err
+
+
+def test_concurrent_imports_share_a_fresh_root(tmp_path, root):
+    rootfs = make_rootfs(tmp_path / "r.tar")
+    cmd = [sys.executable, "-m", "pallet.cli.main", "import", str(rootfs)]
+    env = dict(os.environ, PALLET_ROOT=str(root))
+    procs = [subprocess.Popen(cmd + [f"same:{i}"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(4)]
+    results = [p.communicate() + (p.returncode,) for p in procs]
+    assert [r[2] for r in results] == [0] * 4, [r[1] for r in results]
+    assert len({r[0] for r in results}) == 1  # one image id

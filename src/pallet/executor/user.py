@@ -64,8 +64,9 @@ def resolve_user(spec: str, passwd: str | None, group: str | None) -> ExecUser:
 
 def resolve_user_in_root(rootfs: str | os.PathLike[str], spec: str) -> ExecUser:
     """Resolve a USER string against the files of a mounted root filesystem."""
-    if _parse_uid_gid(spec) is not None:
-        return _parse_uid_gid(spec)  # type: ignore[return-value]
+    fast = _parse_uid_gid(spec)
+    if fast is not None:
+        return fast  # BuildKit reads no file for uid:gid
     return resolve_user(spec, _read(rootfs, "/etc/passwd"), _read(rootfs, "/etc/group"))
 
 
@@ -156,5 +157,5 @@ def _lines(text: str | None) -> list[list[str]]:
 def _read(rootfs: str | os.PathLike[str], path: str) -> str | None:
     try:
         return resolve_in_root(rootfs, path).read_text(errors="replace")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+    except OSError:  # missing, not a file, a symlink loop: runc treats all as "no file"
         return None

@@ -18,6 +18,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import re
 import subprocess
 import time
 from contextlib import contextmanager
@@ -120,11 +121,15 @@ def mounted(mounts: Sequence[Mount], target: str | os.PathLike[str]) -> Iterator
             unmount(target)
 
 
-def is_mountpoint(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` is a mount point in this mount namespace (/proc/self/mountinfo)."""
-    path = os.path.realpath(path)
+def mount_points() -> list[str]:
+    """Every mount point in this mount namespace (field 5 of /proc/self/mountinfo)."""
     with open("/proc/self/mountinfo") as f:
-        return any(_unescape(line.split()[4]) == path for line in f)
+        return [_unescape(line.split()[4]) for line in f]
+
+
+def is_mountpoint(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a mount point in this mount namespace."""
+    return os.path.realpath(path) in mount_points()
 
 
 def _sys_mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
@@ -150,4 +155,4 @@ def _mount_compacted(m: Mount, target: str) -> None:
 
 def _unescape(field: str) -> str:
     """mountinfo escapes space, tab, newline and backslash as octal (\\040)."""
-    return field.encode().decode("unicode_escape") if "\\" in field else field
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)

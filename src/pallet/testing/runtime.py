@@ -47,9 +47,10 @@ def _has_overlayfs() -> bool:
 
 def mounts_under(path: str | os.PathLike[str]) -> list[str]:
     """Mount points at or below `path`, deepest first (from /proc/self/mountinfo)."""
+    from pallet.snapshot.mount import mount_points
+
     prefix = os.path.realpath(path)
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4].encode().decode("unicode_escape") for line in f]
+    points = mount_points()
     inside = [p for p in points if p == prefix or p.startswith(prefix + "/")]
     return sorted(set(inside), key=len, reverse=True)
 

@@ -65,6 +65,12 @@ class PalletError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # Where in a Dockerfile the error is, for the snippet; a build step failing far
+        # from the parser (a RUN, a COPY) gets these attached by the engine.
+        self.ranges: list[Range] = []
+        self.source: SourceFile | None = None
+        self.step: str = ""  # "[build 2/4] RUN make": the step that failed
+        self.output: list[str] = []  # its last output lines
 
     def __str__(self) -> str:
         return self.message
@@ -72,6 +78,8 @@ class PalletError(Exception):
     def render(self) -> str:
         """The full text the CLI prints: message, snippet (if any), hint."""
         parts = [f"error: {self.message}"]
+        if self.step:
+            parts += ["", "------", f" > {self.step}:", *self.output, "------"]
         snippet = self.snippet()
         if snippet:
             parts.append("")
@@ -79,29 +87,6 @@ class PalletError(Exception):
         if self.hint:
             parts.append(f"hint: {self.hint}")
         return "\n".join(parts)
-
-    def snippet(self) -> str:
-        return ""
-
-
-class UserError(PalletError):
-    """Something the user can fix."""
-
-
-class DockerfileError(UserError):
-    """An error located in a Dockerfile; renders BuildKit's snippet block."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str | None = None,
-        ranges: list[Range] | tuple[Range, ...] = (),
-        source: SourceFile | None = None,
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.ranges = list(ranges)
-        self.source = source
 
     @property
     def line(self) -> int | None:
@@ -124,6 +109,26 @@ class DockerfileError(UserError):
             out.append(f" {n:>3} | {mark}{text}")
         out.append("-" * 20)
         return "\n".join(out)
+
+
+class UserError(PalletError):
+    """Something the user can fix."""
+
+
+class DockerfileError(UserError):
+    """An error located in a Dockerfile; renders BuildKit's snippet block."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        ranges: list[Range] | tuple[Range, ...] = (),
+        source: SourceFile | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.ranges = list(ranges)
+        self.source = source
 
 
 class ParseError(DockerfileError):

@@ -58,16 +58,12 @@ def run(args) -> int:
 
 
 def _build(options) -> int:
-    import pallet
-    from pallet.errors import OptionError
+    from pallet.build.api import build
 
-    build = getattr(pallet, "build", None)
-    if build is None:
-        raise OptionError(
-            "building images is not wired in yet",
-            hint="--call=outline, --call=targets and --check work today",
-        )
-    return int(build(options) or 0)
+    result = build(options)
+    if options.quiet:
+        print(result.image_id)
+    return 0
 
 
 def options_from_args(args, environ=None, stdin=None):

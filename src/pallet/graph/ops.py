@@ -24,6 +24,9 @@ class OpMeta:
     name: str = ""  # "[build 2/4] RUN make"
     ranges: tuple[Range, ...] = ()
     ignore_cache: bool = False
+    # file times in the layer are clamped to this (unix seconds): the base image's creation
+    # time, a function of the op's inputs, so equal keys still give equal layers
+    epoch: int = 0
 
 
 @dataclass(frozen=True)

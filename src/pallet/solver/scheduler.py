@@ -71,7 +71,20 @@ class Solver:
         except BaseException as exc:
             if vertex:
                 self.progress.done(vertex, error=str(exc) or type(exc).__name__)
+            _locate(exc, op, vertex)
             raise
         if vertex:
             self.progress.done(vertex)
         return result
+
+
+def _locate(exc: BaseException, op: Op, vertex) -> None:
+    """Point a step's error at its Dockerfile lines and keep its last output lines."""
+    from pallet.errors import PalletError
+
+    if not isinstance(exc, PalletError) or exc.step:
+        return
+    exc.step = op.meta.name
+    exc.ranges = exc.ranges or list(op.meta.ranges)
+    if vertex is not None:
+        exc.output = [f"{vertex.number}: {line}" for line in vertex.logs]

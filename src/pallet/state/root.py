@@ -57,6 +57,11 @@ class StateRoot:
         return self.path / "snapshots"
 
     @property
+    def cache_mounts_dir(self) -> Path:
+        """RUN --mount=type=cache directories, one per cache id."""
+        return self.path / "cachemounts"
+
+    @property
     def tmp_dir(self) -> Path:
         return self.path / "tmp"
 
@@ -66,6 +71,7 @@ class StateRoot:
     def ensure(self) -> StateRoot:
         """Create the directories (0700: the root holds every image's files)."""
         self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for d in (self.content_dir, self.locks_dir, self.snapshots_dir, self.tmp_dir):
+        for d in (self.content_dir, self.locks_dir, self.snapshots_dir, self.cache_mounts_dir,
+                  self.tmp_dir):
             d.mkdir(mode=0o700, exist_ok=True)
         return self

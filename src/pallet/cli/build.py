@@ -58,10 +58,10 @@ def run(args) -> int:
 
 
 def _build(options) -> int:
-    from pallet.build.api import build
+    import pallet
 
-    result = build(options)
-    if options.quiet:
+    result = pallet.build(options)
+    if options.quiet and result:
         print(result.image_id)
     return 0
 

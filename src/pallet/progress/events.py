@@ -54,10 +54,11 @@ class Progress:
 
     def log(self, v: Vertex, line: str) -> None:
         with self._lock:
-            v.logs.append(line)
+            offset = time.monotonic() - v.started
+            v.logs.append(f"{offset:.3f} {line}")  # as BuildKit's error summary shows them
             del v.logs[:-KEEP_LOG_LINES]
             if self.writer:
-                self.writer.on_log(v, time.monotonic() - v.started, line)
+                self.writer.on_log(v, offset, line)
 
     def status(self, v: Vertex, text: str) -> None:
         with self._lock:

@@ -58,7 +58,11 @@ class Solver:
             fut.set_exception(exc)
 
     def _solve_one(self, op: Op, inputs: list[Result]) -> Result:
-        key = self.worker.cache_key(op, inputs)
+        try:
+            key = self.worker.cache_key(op, inputs)
+        except BaseException as exc:  # e.g. a COPY source that is not in the context
+            _locate(exc, op, None)
+            raise
         use_cache = not (self.no_cache or op.meta.ignore_cache)
         hit = self.worker.lookup(op, key) if use_cache else None
         vertex = self.progress.vertex(op.meta.name) if op.meta.name else None
@@ -77,7 +81,6 @@ class Solver:
             self.progress.done(vertex)
         return result
 
-
 def _locate(exc: BaseException, op: Op, vertex) -> None:
     """Point a step's error at its Dockerfile lines and keep its last output lines."""
     from pallet.errors import PalletError
@@ -87,4 +90,4 @@ def _locate(exc: BaseException, op: Op, vertex) -> None:
     exc.step = op.meta.name
     exc.ranges = exc.ranges or list(op.meta.ranges)
     if vertex is not None:
-        exc.output = [f"{vertex.number}: {line}" for line in vertex.logs]
+        exc.output = list(vertex.logs)

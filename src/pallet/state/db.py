@@ -36,7 +36,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX images_by_id ON images(image_id);
     CREATE INDEX images_by_digest ON images(digest);
     """,
-    # 2: build cache records (pallet.build.cache): cache key -> the layers of the result
+    # 2: build cache records (pallet.engine.cache): cache key -> the layers of the result
     """
     CREATE TABLE cache (
         key         TEXT PRIMARY KEY,   -- sha256 over the op, its inputs' keys and content
@@ -53,7 +53,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
     """Open (and migrate) the database; autocommit mode, writes via `transaction()`."""
     try:
         # check_same_thread=False: the solver's threads share one connection, each use
-        # serialised by its owner's lock (e.g. pallet.build.cache.CacheRecords).
+        # serialised by its owner's lock (e.g. pallet.engine.cache.CacheRecords).
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -86,12 +86,6 @@ def test_errors_are_rendered_not_raised(ctx, capsys, argv, message):
     assert code != 0 and message in err and "Traceback" not in err
 
 
-def test_plain_build_without_engine_is_a_clear_error(ctx, capsys, monkeypatch):
-    monkeypatch.delattr(pallet, "build", raising=False)
-    assert main(["build", str(ctx)]) == 2
-    assert "building images is not wired in yet" in capsys.readouterr().err
-
-
 def test_plain_build_calls_pallet_build(ctx, monkeypatch):
     seen = []
     monkeypatch.setattr(pallet, "build", lambda o: seen.append(o) or 0, raising=False)

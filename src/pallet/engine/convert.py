@@ -1,0 +1,175 @@
+"""Stages -> ops and image configs (BuildKit's dockerfile2llb/convert.go, split by family).
+
+`Converter.convert()` walks the planned stages in dependency order. Each stage starts from
+its base (an image, another stage, or scratch), runs its base image's ONBUILD triggers,
+then dispatches every instruction (`pallet.engine.dispatch`) onto a StageState: the op
+that describes its filesystem, and the ImageState that describes its config and history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pallet.engine.config import DEFAULT_PATH, ImageState
+from pallet.errors import DockerfileError, Range, StageError, UserError
+from pallet.graph.ops import ContextSource, ImageSource, Op, OpMeta, Scratch
+
+# Instructions that make a step of their own (a vertex `[stage i/n]`), as BuildKit counts.
+STEP_KEYWORDS = {"run", "copy", "add", "workdir"}
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """A base image found in the store: what FROM and COPY --from=<image> need."""
+
+    ref: str  # normalised name, as shown in progress
+    manifest_digest: str
+    config: dict  # the OCI image config JSON
+
+
+class ImageResolver(Protocol):
+    def resolve(self, ref: str, platform: str | None) -> ResolvedImage: ...
+
+
+@dataclass
+class StageState:
+    """A stage being converted."""
+
+    name: str  # display name for steps: "build", "stage-1", or "" for a lone stage
+    op: Op
+    image: ImageState
+    args: dict[str, str | None] = field(default_factory=dict)  # stage ARGs, in order
+    cmd_set: bool = False
+    step: int = 1
+    total: int = 1
+    platform: str | None = None
+    epoch: int = 0  # the base image's creation time: history times, layer file times
+
+    def step_name(self, text: str) -> str:
+        self.step += 1
+        prefix = f"{self.name} " if self.name else ""
+        return f"[{prefix}{self.step}/{self.total}] {text}"
+
+    def shell(self) -> list[str]:
+        return list(self.image.config.get("Shell") or ["/bin/sh", "-c"])
+
+    def expansion_env(self) -> dict[str, str]:
+        """What ${VAR} sees: ARG values, overridden by ENV (Dockerfile reference, ARG)."""
+        env = {k: v for k, v in self.args.items() if v is not None}
+        env.update(self.image.env_dict())
+        return env
+
+
+@dataclass
+class Converted:
+    """The result for one stage."""
+
+    op: Op
+    image: ImageState
+    epoch: int = 0
+
+
+class Converter:
+    def __init__(self, plan, *, resolver: ImageResolver, context: ContextSource,
+                 build_args: dict[str, str], source_date_epoch: int | None = None,
+                 network: str = "default") -> None:
+        self.plan = plan
+        self.resolver = resolver
+        self.context = context
+        self.build_args = build_args
+        self.source_date_epoch = source_date_epoch
+        self.network = network
+        self.results: dict[int, Converted] = {}
+        self.images: dict[str, ResolvedImage] = {}
+        self.lex = _lex(plan)
+
+    def convert(self) -> dict[int, Converted]:
+        lone = len(self.plan.all_stages) == 1
+        for planned in self.plan.stages:
+            self.results[planned.index] = self._convert_stage(planned, lone)
+        return self.results
+
+    # -- stage ----------------------------------------------------------------------
+    def _convert_stage(self, planned, lone: bool) -> Converted:
+        from pallet.engine.dispatch import dispatch, run_onbuild_triggers
+
+        stage = planned.stage
+        total = 1 + sum(1 for c in stage.commands if c.node.keyword in STEP_KEYWORDS)
+        state = self._base_state(planned, "" if lone else planned.display_name, total)
+        for inst in [*run_onbuild_triggers(self, state), *stage.commands]:
+            dispatch(self, state, inst)
+        return Converted(state.op, state.image, state.epoch)
+
+    def _base_state(self, planned, name: str, total: int) -> StageState:
+        ranges = (planned.stage.node.range,)
+        prefix = f"{name} " if name else ""
+        epoch = 0
+        if planned.base_stage is not None:
+            base = self.results[planned.base_stage]
+            image, op, epoch = base.image.clone(), base.op, base.epoch
+        elif planned.base_name.lower() == "scratch":
+            image, op = _scratch_image(planned.platform), Scratch()
+        else:
+            resolved = self.resolve_image(planned.base_name, planned.platform, ranges)
+            image = ImageState.from_image_config(resolved.config)
+            epoch = _epoch_of(image.created)
+            meta = OpMeta(name=f"[{prefix}1/{total}] FROM {resolved.ref}", ranges=ranges)
+            op = ImageSource(resolved.ref, resolved.manifest_digest, meta=meta)
+        return StageState(name=name, op=op, image=image, total=total, platform=planned.platform,
+                          epoch=epoch)
+
+    def timestamp_of(self, converted: Converted) -> str:
+        return self._format(converted.epoch)
+
+    def timestamp(self, state: StageState) -> str:
+        """`created` of history entries and configs: deterministic (DESIGN.md)."""
+        return self._format(state.epoch)
+
+    def _format(self, epoch: int) -> str:
+        from pallet.image.config import format_time
+
+        return format_time(self.source_date_epoch if self.source_date_epoch is not None
+                           else epoch)
+
+    def resolve_image(self, ref: str, platform: str | None, ranges: tuple[Range, ...]) -> ResolvedImage:
+        key = f"{ref}|{platform or ''}"
+        if key not in self.images:
+            try:
+                self.images[key] = self.resolver.resolve(ref, platform)
+            except DockerfileError:
+                raise
+            except UserError as err:  # e.g. no such image: point at the line that named it
+                raise StageError(err.message, hint=err.hint, ranges=list(ranges),
+                                 source=self.plan.staged.dockerfile.source) from None
+        return self.images[key]
+
+    def stage_result(self, index: int) -> Converted:
+        return self.results[index]
+
+
+def _epoch_of(created: str | None) -> int:
+    from pallet.image.config import parse_time
+
+    return int(parse_time(created)) if created else 0
+
+
+def _scratch_image(platform: str | None) -> ImageState:
+    """BuildKit's emptyImage: PATH set, WorkingDir "/"."""
+    image = ImageState(config={"Env": [f"PATH={DEFAULT_PATH}"], "WorkingDir": "/"})
+    if platform:
+        from pallet.dockerfile.platforms import parse_platform
+
+        p = parse_platform(platform)
+    else:
+        from pallet.dockerfile.platforms import host_platform
+
+        p = host_platform()
+    image.os, image.architecture, image.variant = p.os, p.architecture, p.variant
+    return image
+
+
+def _lex(plan):
+    from pallet.dockerfile.shell import ShellLex
+
+    return ShellLex(plan.staged.dockerfile.escape)

@@ -1,0 +1,178 @@
+"""LocalWorker: executes one op against the state root (snapshots, runc, content store).
+
+Every op that changes files runs the same way: prepare an active snapshot over the input's
+layers, change it (a container, a copy, a mkdir), write its upper dir as a layer blob,
+commit it under a name derived from the cache key, and record key -> layers. A result is
+the whole chain of layers, so an image is just its final result.
+"""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+
+from pallet.engine.cache import CacheRecords
+from pallet.graph.digest import digest_of
+from pallet.graph.ops import ContextSource, Copy, Exec, ImageSource, Mkdir, Op, Scratch
+from pallet.solver.result import Layer, Result
+
+
+class LocalWorker:
+    def __init__(self, root, *, epoch: int | None = None, compression=None, context_matcher=None,
+                 secrets_provider=None) -> None:
+        from pallet.archive.compression import Compression
+        from pallet.content.local import LocalContentStore
+        from pallet.executor.runc import RuncExecutor
+        from pallet.snapshot.overlay import OverlaySnapshotter
+        from pallet.state.db import connect
+
+        self.root = root.ensure()
+        self.blobs = LocalContentStore(root.content_dir)
+        self.db = connect(root.db_path)
+        self.cache = CacheRecords(self.db)
+        self.snapshots = OverlaySnapshotter(root.snapshots_dir)
+        self.executor = RuncExecutor(work_dir=str(root.tmp_dir))
+        self.epoch = epoch
+        self.compression = compression or Compression.GZIP
+        self.context_matcher = context_matcher
+        self.secrets = secrets_provider
+        self._stat_cache = None
+        self._parts: dict[str, dict] = {}  # key -> what it was computed from
+
+    # -- cache keys -------------------------------------------------------------------
+    def cache_key(self, op: Op, inputs: list[Result]) -> str:
+        parts: dict = {"op": op.identity(), "inputs": [r.key for r in inputs]}
+        if isinstance(op, Copy) and isinstance(op.source, ContextSource):
+            parts["content"] = self._context_checksum(inputs[1].context_path, op.spec.sources,
+                                                      op.spec.exclude)
+        if isinstance(op, Exec):
+            for i, (mount, source) in enumerate(zip(op.mounts, op.mount_sources)):
+                if mount.type == "bind" and isinstance(source, ContextSource):
+                    parts[f"mount{i}"] = self._context_checksum(
+                        inputs[1 + i].context_path, [mount.source_path], ())
+        if self.epoch is not None:  # SOURCE_DATE_EPOCH changes the bytes of every layer
+            parts["epoch"] = self.epoch
+        key = digest_of(parts)
+        self._parts[key] = parts
+        return key
+
+    def _context_checksum(self, context: str, sources, exclude) -> str:
+        from pallet.engine.checksum import StatCache, context_checksum
+
+        if self._stat_cache is None:
+            self._stat_cache = StatCache(self.root.path / "statcache.json")
+        return context_checksum(Path(context), list(sources), self.context_matcher,
+                                exclude=list(exclude), stat_cache=self._stat_cache)
+
+    def flush(self) -> None:
+        if self._stat_cache is not None:
+            self._stat_cache.save()
+
+    # -- lookup ----------------------------------------------------------------------
+    def lookup(self, op: Op, key: str) -> Result | None:
+        if isinstance(op, Exec | Copy | Mkdir):
+            layers = self.cache.get(key)
+            if layers is not None and all(self._layer_present(layer) for layer in layers):
+                return Result(key, tuple(layers), cached=True)
+        return None
+
+    def _layer_present(self, layer: Layer) -> bool:
+        return self.snapshots.exists(layer.snapshot) and self.blobs.has_blob(layer.digest)
+
+    # -- execution -------------------------------------------------------------------
+    def execute(self, op: Op, key: str, inputs: list[Result], progress, vertex) -> Result:
+        if isinstance(op, Scratch):
+            return Result(key)
+        if isinstance(op, ContextSource):
+            return Result(key, context_path=op.path)
+        if isinstance(op, ImageSource):
+            return self._image(op, key)
+        parent = inputs[0]
+        with self._active(parent) as (active, mounts):
+            if isinstance(op, Exec):
+                from pallet.engine.run import run_exec
+
+                run_exec(self, op, inputs, mounts, progress, vertex)
+            elif isinstance(op, Copy):
+                from pallet.engine.copystep import run_copy
+
+                run_copy(self, op, inputs[1], mounts)
+            elif isinstance(op, Mkdir):
+                from pallet.engine.copystep import run_mkdir
+
+                run_mkdir(self, op, mounts)
+            layer = self._commit(active, key, op.meta.epoch if self.epoch is None else self.epoch)
+        result = Result(key, (*parent.layers, layer))
+        self.cache.put(key, result.layers, self._parts.get(key, {}))
+        return result
+
+    @contextmanager
+    def _active(self, parent: Result):
+        active = f"active-{secrets.token_hex(8)}"
+        parents = [parent.layers[-1].snapshot] if parent.layers else []
+        mounts = self.snapshots.prepare(active, parents)
+        try:
+            yield active, mounts
+        except BaseException:
+            self.snapshots.remove(active)
+            raise
+
+    def _commit(self, active: str, key: str, epoch: int) -> Layer:
+        """The active snapshot's diff as a layer blob, then committed under the key."""
+        from pallet.archive.tarwriter import write_tree
+        from pallet.errors import AlreadyExistsError
+        from pallet.image.layers import write_layer
+
+        upper = self.snapshots.upper_dir(active)
+        written, _ = write_layer(
+            self.blobs, lambda out: write_tree(upper, out, epoch=epoch, overlay=True),
+            self.compression)
+        name = "sha256-" + key.split(":", 1)[1]
+        try:
+            self.snapshots.commit(name, active)
+        except AlreadyExistsError:  # another build made the same step meanwhile
+            self.snapshots.remove(active)
+        return _layer(name, written)
+
+    # -- base images -----------------------------------------------------------------
+    def _image(self, op: ImageSource, key: str) -> Result:
+        """The image's layers, each unpacked once into a snapshot named by its chain id."""
+        from pallet.content.base import read_blob
+        from pallet.image.config import ImageConfig
+        from pallet.image.manifest import Manifest
+
+        manifest = Manifest.from_bytes(read_blob(self.blobs, op.manifest_digest))
+        config = ImageConfig.from_bytes(read_blob(self.blobs, manifest.config.digest))
+        layers: list[Layer] = []
+        chain = ""
+        for desc, diff_id in zip(manifest.layers, config.diff_ids):
+            chain = diff_id if not chain else digest_of([chain, diff_id])
+            name = "chain-" + chain.split(":", 1)[1]
+            if not self.snapshots.exists(name):
+                self._unpack(desc, name, layers[-1].snapshot if layers else None)
+            layers.append(Layer(name, diff_id, desc.digest, desc.size, desc.media_type))
+        return Result(key, tuple(layers))
+
+    def _unpack(self, desc, name: str, parent: str | None) -> None:
+        from pallet.archive.compression import decompress_reader
+        from pallet.archive.tarreader import extract_layer
+        from pallet.errors import AlreadyExistsError
+
+        active = f"unpack-{secrets.token_hex(8)}"
+        self.snapshots.prepare(active, [parent] if parent else [])
+        try:
+            with self.blobs.open_blob(desc.digest) as raw:
+                extract_layer(decompress_reader(raw), self.snapshots.upper_dir(active), overlay=True)
+            self.snapshots.commit(name, active)
+        except AlreadyExistsError:
+            self.snapshots.remove(active)
+        except BaseException:
+            self.snapshots.remove(active)
+            raise
+
+
+def _layer(name: str, written) -> Layer:
+    d = written.descriptor
+    return Layer(name, written.diff_id, d.digest, d.size, d.media_type)
+

@@ -16,6 +16,11 @@ This module is a leaf: it imports nothing from pallet, so any layer can raise th
     ├── BuildError                   the build ran and something in it failed
     │   ├── RunFailedError           a RUN step exited non-zero
     │   └── LintError                --check found problems and error=true was asked for
+    ├── RegistryError                a registry said no, or could not be reached
+    │   ├── AuthError                401/403: missing or wrong credentials, access denied
+    │   ├── ManifestUnknownError     no such tag or digest in the repository
+    │   ├── RegistryUnreachableError connection refused, DNS, TLS, timeout
+    │   └── TransferInterruptedError a body stopped half-way (pull resumes with Range)
     └── StoreError                   the state root: for code to act on
         ├── NotFoundError
         ├── AlreadyExistsError
@@ -52,8 +57,43 @@ class SourceFile:
 
     def lines(self) -> list[str]:
         # Only "\n" ends a Dockerfile line (str.splitlines would also split on \v, \x85...).
-        text = self.text.removesuffix("\n")
-        return [line.removesuffix("\r") for line in text.split("\n")]
+        # BuildKit splits the raw text too, so a final newline shows as an empty last line.
+        return [line.removesuffix("\r") for line in self.text.split("\n")]
+
+
+def render_snippet(source: SourceFile, ranges) -> str:
+    """BuildKit's `solver/errdefs/source.go:Print`: the lines with `>>>` marks, padded with
+    up to 4 lines of context around one line, 2 around a range."""
+    lines = source.lines()
+    if not ranges or not lines:
+        return ""
+    first = min(r.start for r in ranges)
+    last = min(max(r.end for r in ranges), len(lines))
+    if not 1 <= first <= len(lines):
+        return ""
+    lo, hi = _pad(first, last, len(lines))
+    marked = {n for r in ranges for n in range(r.start, max(r.end, r.start) + 1)}
+    out = [f"{source.name}:{first}", "-" * 20]
+    for n in range(lo, hi + 1):
+        mark = ">>>" if n in marked else "   "
+        out.append(f" {n:>3} | {mark} {lines[n - 1]}")
+    out.append("-" * 20)
+    return "\n".join(out)
+
+
+def _pad(start: int, end: int, count: int) -> tuple[int, int]:
+    """BuildKit's padding loop, kept as is: it counts each step twice, so one marked
+    line gets 2 lines of context on each side and a range 1."""
+    pad, p = (4 if start == end else 2), 0
+    while p < pad:
+        if start > 1:
+            start -= 1
+            p += 1
+        if end != count:
+            end += 1
+            p += 1
+        p += 1
+    return start, end
 
 
 class PalletError(Exception):
@@ -93,22 +133,7 @@ class PalletError(Exception):
         return self.ranges[0].start if self.ranges else None
 
     def snippet(self) -> str:
-        """BuildKit's `solver/errdefs/source.go:Print` layout, with 2 lines of padding."""
-        if self.source is None or not self.ranges:
-            return ""
-        lines = self.source.lines()
-        first = min(r.start for r in self.ranges)
-        last = max(r.end for r in self.ranges)
-        marked = {n for r in self.ranges for n in range(r.start, r.end + 1)}
-        lo = max(1, first - 2)
-        hi = min(len(lines), last + 2)
-        out = [f"{self.source.name}:{first}" + (f"-{last}" if last != first else ""), "-" * 20]
-        for n in range(lo, hi + 1):
-            text = lines[n - 1] if n - 1 < len(lines) else ""
-            mark = ">>> " if n in marked else "    "
-            out.append(f" {n:>3} | {mark}{text}")
-        out.append("-" * 20)
-        return "\n".join(out)
+        return render_snippet(self.source, self.ranges) if self.source else ""
 
 
 class UserError(PalletError):
@@ -182,6 +207,35 @@ class RunFailedError(BuildError):
         )
         self.command = command
         self.status = exit_code
+
+
+class RegistryError(PalletError):
+    """A registry refused a request or answered with something unusable.
+
+    `code` is the OCI distribution error code (`MANIFEST_UNKNOWN`, `UNAUTHORIZED`...) when
+    the registry sent one; messages read as docker prints them (`unauthorized: ...`).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str = "", status: int = 0) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.status = status
+
+
+class AuthError(RegistryError):
+    """Credentials are missing or wrong, or the account may not do this."""
+
+
+class ManifestUnknownError(RegistryError):
+    """The repository has no manifest under this tag or digest."""
+
+
+class RegistryUnreachableError(RegistryError):
+    """No HTTP answer at all: refused, unresolvable, TLS failure, timeout."""
+
+
+class TransferInterruptedError(RegistryError):
+    """A response body ended before its Content-Length; the caller may resume it."""
 
 
 class StoreError(PalletError):

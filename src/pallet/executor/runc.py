@@ -208,3 +208,71 @@ def _read(path: str) -> str:
         return Path(path).read_text(errors="replace")
     except OSError:
         return ""
+
+
+# -- long-lived containers: `pallet run/exec/stop/kill/rm` --------------------------
+#
+# `run()` above is one RUN step from start to end. A container outlives the pallet
+# process that started it, so its steps are separate calls on a bundle the caller
+# keeps (pallet.container): `write_container_bundle` once the rootfs is mounted,
+# `launch` (runc run, in the background of a session of its own; the caller pumps
+# its output and waits), then `exec_process`, `kill`, `state` and `delete`.
+# runc keeps its own state under `state_dir` (one dir per container id).
+
+class ContainerExecutor(RuncExecutor):
+    """RuncExecutor's verbs for containers that outlive one call."""
+
+    def write_container_bundle(self, bundle: Path, process: ProcessSpec) -> ExecUser:
+        """config.json, hosts and resolv.conf for the rootfs mounted at bundle/rootfs."""
+        user = resolve_user_in_root(bundle / "rootfs", process.user)
+        try:
+            ensure_workdir(bundle / "rootfs", process.cwd, user.uid, user.gid)
+        except OSError as e:
+            raise BuildError(f"failed to create working directory {process.cwd}: "
+                             f"{(e.strerror or str(e)).lower()}") from e
+        self._write_bundle(bundle, process, user)
+        return user
+
+    def launch(self, bundle: Path, cid: str, *, stdin, stdout, stderr, pid_file: Path,
+               log: Path) -> subprocess.Popen:
+        """`runc run` in the foreground of runc (it proxies a tty, forwards signals and
+        reports the exit code), but in a new session so our terminal's signals reach
+        only the caller, who forwards them; runc writes `pid_file` once the process runs."""
+        cmd = [self._binary(), "--root", self.state_dir, "--log", str(log), "--log-format", "json",
+               "run", "--bundle", str(bundle), "--pid-file", str(pid_file), cid]
+        return subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True)
+
+    def exec_process(self, cid: str, process: dict, process_file: Path) -> subprocess.Popen:
+        """`runc exec` of a process.json dict (written to `process_file`, which the caller
+        removes after the wait) with our stdio; runc proxies a tty itself."""
+        binary = self._binary()
+        process_file.write_text(json.dumps(process))
+        return subprocess.Popen([binary, "--root", self.state_dir, "exec", "--process", str(process_file), cid],
+                                start_new_session=True)
+
+    def kill(self, cid: str, signal: str) -> bool:
+        """Send `signal` (a name like "TERM" or a number) to the container's init."""
+        proc = subprocess.run([self._binary(), "--root", self.state_dir, "kill", cid, signal],
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        return proc.returncode == 0
+
+    def state(self, cid: str) -> dict | None:
+        """runc's view of the container ({"status": "running", "pid": ...}), None if unknown."""
+        proc = subprocess.run([self._binary(), "--root", self.state_dir, "state", cid],
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        if proc.returncode != 0:
+            return None
+        try:
+            return json.loads(proc.stdout)
+        except ValueError:
+            return None
+
+    def delete(self, cid: str) -> None:
+        """Forget the container (killing what is left of it); unknown ids are fine."""
+        self._runc(self._binary(), "delete", "--force", cid)
+
+
+def runc_log_error(log: Path) -> str:
+    """The last error runc logged in `log` ("" if none)."""
+    return _runc_error(log)
+

@@ -46,6 +46,23 @@ MIGRATIONS: list[str] = [
         last_used   REAL NOT NULL
     );
     """,
+    # 3: containers (pallet.container.store): what `pallet run` made, for ps/exec/stop/rm
+    """
+    CREATE TABLE containers (
+        id          TEXT PRIMARY KEY,   -- 64 hex digits
+        name        TEXT NOT NULL UNIQUE,
+        image       TEXT NOT NULL,      -- as the user wrote it
+        image_id    TEXT NOT NULL,      -- config digest
+        spec        TEXT NOT NULL,      -- JSON: process, tty, stop signal, volumes, top snapshot
+        created     REAL NOT NULL,
+        auto_remove INTEGER NOT NULL,   -- --rm
+        status      TEXT NOT NULL,      -- created | running | exited
+        exit_code   INTEGER,
+        started     REAL,
+        finished    REAL,
+        supervisor_pid INTEGER          -- the process that waits for it (pallet.container.supervise)
+    );
+    """,
 ]
 
 

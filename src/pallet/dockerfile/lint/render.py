@@ -7,46 +7,13 @@ normal build: buildx's summary (`N warnings found (use docker --debug to expand)
 
 from __future__ import annotations
 
-from pallet.errors import SourceFile
+from pallet.errors import SourceFile, render_snippet
 
 
 def format_warning(w, source: SourceFile) -> str:
     head = f"\nWARNING: {w.rule}" + (f" - {w.url}" if w.url else "") + f"\n{w.message}\n"
-    return head + snippet(source, w.ranges)
-
-
-def snippet(source: SourceFile, ranges) -> str:
-    """Source.Print: 4 lines of context for one line, 2 for a range."""
-    lines = source.text.split("\n")
-    if not ranges:
-        return ""
-    start = min(r.start for r in ranges)
-    end = max(r.end for r in ranges)
-    if start > len(lines) or start < 1:
-        return ""
-    end = min(end, len(lines))
-    first = start
-    start, end = _pad(start, end, len(lines))
-    out = [f"{source.name}:{first}", "-" * 20]
-    for i in range(start, end + 1):
-        mark = ">>>" if any(r.start <= i <= max(r.end, r.start) for r in ranges) else "   "
-        out.append(f" {i:3d} | {mark} {lines[i - 1]}")
-    out.append("-" * 20)
-    return "\n".join(out) + "\n"
-
-
-def _pad(start: int, end: int, count: int) -> tuple[int, int]:
-    pad = 4 if start == end else 2
-    p = 0
-    while p < pad:
-        if start > 1:
-            start -= 1
-            p += 1
-        if end != count:
-            end += 1
-            p += 1
-        p += 1
-    return start, end
+    text = render_snippet(source, w.ranges)
+    return head + (text + "\n" if text else "")
 
 
 def format_check_report(warnings, source: SourceFile) -> str:

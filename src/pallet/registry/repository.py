@@ -131,7 +131,9 @@ class Repository:
         """PUT <location>?digest=: with the whole blob (monolithic) or nothing (chunked)."""
         sep = "&" if "?" in location else "?"
         url = f"{location}{sep}{urlencode({'digest': digest})}"
-        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        headers = {"Content-Type": "application/octet-stream"}
+        if not isinstance(body, (bytes, bytearray)):
+            headers["Content-Length"] = str(size)  # else httpx would send it chunked
         resp = self._send("PUT", url, headers=headers, content=body)
         raise_for_status(resp, f"failed to push blob {digest}")
 

@@ -82,6 +82,7 @@ def test_rendered_error_shows_the_line():
         "-" * 20,
         "   1 |     FROM a",
         '   2 | >>> RUN --network=bridge x',
+        "   3 |     ",  # BuildKit shows the empty line after the final newline too
         "-" * 20,
     ])
 

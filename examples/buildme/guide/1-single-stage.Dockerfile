@@ -1,4 +1,6 @@
 # syntax=docker/dockerfile:1
+# The guide's first Dockerfile. Its ENV GO111MODULE/GOPROXY lines are left out: Go 1.19
+# has modules on by default and the example has no dependencies to fetch.
 FROM golang:1.19-bookworm
 WORKDIR /src
 COPY . .

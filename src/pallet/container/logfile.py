@@ -86,7 +86,7 @@ def follow_entries(path: Path, offset: int, keep_going) -> Iterator[LogEntry]:
                 yield from _parse(lines)
                 continue
             if not keep_going():
-                yield from _parse(f.read().split(b"\n"))
+                yield from _parse((pending + f.read()).split(b"\n"))
                 return
             time.sleep(0.1)
 

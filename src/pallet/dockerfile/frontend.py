@@ -70,12 +70,15 @@ def read_dockerfile_bytes(path: str) -> bytes:
 def load_dockerfile(path: str, data: bytes | None = None, name: str | None = None):
     """Read (unless `data` is given) and parse a Dockerfile."""
     from pallet.dockerfile.parser import parse
+    from pallet.dockerfile.syntax import check_syntax
 
     if data is None:
         data = read_dockerfile_bytes(path)
     if not data:
         raise ParseError("the Dockerfile cannot be empty")
-    return parse(data, name=name or (os.path.basename(path) if path != "-" else "Dockerfile"))
+    dockerfile = parse(data, name=name or (os.path.basename(path) if path != "-" else "Dockerfile"))
+    check_syntax(dockerfile)
+    return dockerfile
 
 
 def stage(dockerfile):

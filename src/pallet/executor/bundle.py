@@ -40,6 +40,16 @@ MASKED_PATHS = (
 )
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 NETWORKS = ("host", "none")
+# Every capability of Linux 5.9+ (capability.h); RUN --security=insecure gets all of them,
+# like BuildKit's `oci.WithPrivileged` (executor/oci/spec_linux.go: generateSecurityOpts).
+ALL_CAPS = (
+    *DEFAULT_CAPS, "CAP_DAC_READ_SEARCH", "CAP_LINUX_IMMUTABLE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_LEASE", "CAP_AUDIT_CONTROL",
+    "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +103,7 @@ class ProcessSpec:
     mounts: tuple[SpecMount, ...] = ()
     extra_hosts: tuple[tuple[str, str], ...] = ()
     tty: bool = False
+    privileged: bool = False  # RUN --security=insecure: all caps, all devices, no masks
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +126,7 @@ def make_config(spec: BundleSpec) -> dict:
         "root": {"path": spec.rootfs, "readonly": False},
         "hostname": proc.hostname,
         "mounts": [m.to_dict() for m in _mounts(spec)],
-        "linux": _linux(proc.network),
+        "linux": _linux(proc.network, proc.privileged),
     }
 
 
@@ -129,7 +140,7 @@ def _process(proc: ProcessSpec, user: ExecUser) -> dict:
     user_dict = {"uid": user.uid, "gid": user.gid}
     if user.additional_gids:
         user_dict["additionalGids"] = list(user.additional_gids)
-    caps = list(DEFAULT_CAPS)
+    caps = list(ALL_CAPS if proc.privileged else DEFAULT_CAPS)
     return {
         "terminal": proc.tty,
         "user": user_dict,
@@ -160,10 +171,13 @@ def _dedup(mounts: list[SpecMount]) -> list[SpecMount]:
     return list(out.values())
 
 
-def _linux(network: str) -> dict:
+def _linux(network: str, privileged: bool = False) -> dict:
     if network not in NETWORKS:
         raise OptionError(f'network mode "{network}" not supported', hint=f"use one of: {', '.join(NETWORKS)}")
     kinds = ["pid", "ipc", "uts", "mount"] + (["network"] if network == "none" else [])
+    if privileged:
+        return {"namespaces": [{"type": k} for k in kinds],
+                "resources": {"devices": [{"allow": True, "access": "rwm"}]}}
     return {
         "namespaces": [{"type": k} for k in kinds],
         "maskedPaths": list(MASKED_PATHS),

@@ -242,13 +242,15 @@ class ContainerExecutor(RuncExecutor):
                "run", "--bundle", str(bundle), "--pid-file", str(pid_file), cid]
         return subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True)
 
-    def exec_process(self, cid: str, process: dict, process_file: Path) -> subprocess.Popen:
+    def exec_process(self, cid: str, process: dict, process_file: Path, *, stdin=None,
+                     log: Path | None = None) -> subprocess.Popen:
         """`runc exec` of a process.json dict (written to `process_file`, which the caller
         removes after the wait) with our stdio; runc proxies a tty itself."""
         binary = self._binary()
         process_file.write_text(json.dumps(process))
-        return subprocess.Popen([binary, "--root", self.state_dir, "exec", "--process", str(process_file), cid],
-                                start_new_session=True)
+        logging = ["--log", str(log), "--log-format", "json"] if log else []
+        cmd = [binary, "--root", self.state_dir, *logging, "exec", "--process", str(process_file), cid]
+        return subprocess.Popen(cmd, stdin=stdin, start_new_session=True)
 
     def kill(self, cid: str, signal: str) -> bool:
         """Send `signal` (a name like "TERM" or a number) to the container's init."""

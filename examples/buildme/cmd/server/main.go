@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strings"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v0.0.1"
@@ -22,7 +23,7 @@ func main() {
 	http.HandleFunc("/translate", handleTranslate)
 	http.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	log.Println("Starting server...")
-	log.Printf("Listening on HTTP port %s", addr[1:])
+	log.Printf("Listening on HTTP port %s", addr[strings.LastIndex(addr, ":")+1:])
 	log.Fatal(http.ListenAndServe(addr, nil))
 }
 

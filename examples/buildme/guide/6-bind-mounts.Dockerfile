@@ -1,0 +1,25 @@
+# syntax=docker/dockerfile:1
+FROM golang:1.19-bookworm AS base
+WORKDIR /src
+RUN --mount=type=cache,target=/go/pkg/mod/ \
+    --mount=type=bind,source=go.sum,target=go.sum \
+    --mount=type=bind,source=go.mod,target=go.mod \
+    go mod download -x
+
+FROM base AS build-client
+RUN --mount=type=cache,target=/go/pkg/mod/ \
+    --mount=type=bind,target=. \
+    go build -o /bin/client ./cmd/client
+
+FROM base AS build-server
+RUN --mount=type=cache,target=/go/pkg/mod/ \
+    --mount=type=bind,target=. \
+    go build -o /bin/server ./cmd/server
+
+FROM scratch AS client
+COPY --from=build-client /bin/client /bin/
+ENTRYPOINT [ "/bin/client" ]
+
+FROM scratch AS server
+COPY --from=build-server /bin/server /bin/
+ENTRYPOINT [ "/bin/server" ]

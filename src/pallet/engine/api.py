@@ -7,6 +7,7 @@ and image config) -> Solver + LocalWorker (layers) -> export (manifest, config, 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,15 +33,10 @@ def build(options) -> BuildResult:
 
 
 def _build(options, progress) -> BuildResult:
-    from pallet.engine.convert import Converter
-    from pallet.engine.export import export_image
-    from pallet.engine.resolver import LocalResolver
-    from pallet.engine.worker import LocalWorker
     from pallet.dockerfile import frontend
     from pallet.dockerfile.dockerignore import load_matcher
-    from pallet.graph.ops import ContextSource, OpMeta
     from pallet.image.importer import source_date_epoch
-    from pallet.solver.scheduler import Solver
+    from pallet.state.leases import build_lease
     from pallet.state.root import StateRoot
 
     context = _context_dir(options.context)
@@ -55,30 +51,70 @@ def _build(options, progress) -> BuildResult:
     source = dockerfile.source
     try:
         staged = frontend.stage(dockerfile)
-        plan = frontend.resolve(staged, options.target, options.build_args,
-                                target_platform=(options.platforms or [None])[0])
+        plan, warnings = _plan(staged, options, matcher)
         epoch = source_date_epoch()
-        root = StateRoot.default()
-        worker = LocalWorker(root, epoch=epoch, context_matcher=matcher,
-                             secrets_provider=_secrets(options))
-        context_op = ContextSource(path=str(context),
-                                   meta=OpMeta(name="[internal] load build context"))
-        converter = Converter(plan, resolver=LocalResolver(worker.blobs, worker.db),
-                              context=context_op, build_args=plan.build_args,
-                              source_date_epoch=epoch, network=options.network)
-        stages = converter.convert()
-        target = stages[plan.target]
-        result = Solver(worker, progress, no_cache=options.no_cache).solve(target.op)
-        worker.flush()
-        exported = export_image(worker, progress, target, result, options,
-                                created=converter.timestamp_of(target))
+        root = StateRoot.default().ensure()
+        with build_lease(root):
+            result = _solve(options, progress, plan, root, epoch, matcher, context)
+        _print_warnings(warnings, options)
+        return result
     except PalletError as err:
         if err.source is None and err.ranges:
             err.source = source
         raise
+
+
+def _solve(options, progress, plan, root, epoch, matcher, context) -> BuildResult:
+    """Convert, solve and export, under the build's lease on the state root."""
+    from pallet.engine.convert import Converter
+    from pallet.engine.entitlements import check_entitlements
+    from pallet.engine.export import export_image
+    from pallet.engine.resolver import LocalResolver
+    from pallet.engine.worker import LocalWorker
+    from pallet.graph.ops import ContextSource, OpMeta
+    from pallet.solver.scheduler import Solver
+
+    worker = LocalWorker(root, epoch=epoch, context_matcher=matcher,
+                         secrets_provider=_secrets(options))
+    worker.ssh = _ssh(options)
+    context_op = ContextSource(path=str(context),
+                               meta=OpMeta(name="[internal] load build context"))
+    converter = Converter(plan, resolver=LocalResolver(worker.blobs, worker.db),
+                          context=context_op, build_args=plan.build_args,
+                          source_date_epoch=epoch, network=options.network)
+    stages = converter.convert()
+    target = stages[plan.target]
+    check_entitlements(target.op, options.allow, options.network)
+    result = Solver(worker, progress, no_cache=options.no_cache).solve(target.op)
+    worker.flush()
+    exported = export_image(worker, progress, target, result, options,
+                            created=converter.timestamp_of(target))
     if options.iidfile:
         Path(options.iidfile).write_text(exported.image_id)
     return exported
+
+
+def _print_warnings(warnings, options) -> None:
+    if warnings and not options.quiet:
+        from pallet.dockerfile.lint.render import format_build_warnings
+
+        sys.stderr.write(format_build_warnings(warnings))
+
+
+def _plan(staged, options, matcher):
+    """The target's plan, and the lint warnings BuildKit prints after a build; a
+    `check=error=true` Dockerfile with warnings fails here, before anything runs."""
+    from pallet.dockerfile.lint.checks import run_checks
+    from pallet.dockerfile.lint.directive import Linter
+
+    result = run_checks(staged, target=options.target, build_args=options.build_args,
+                        ignore_matcher=matcher,
+                        target_platform=(options.platforms or [None])[0])
+    if result.error is not None:
+        raise result.error
+    if result.config.error and result.warnings:
+        raise Linter(result.config, list(result.warnings)).error()
+    return result.plan, result.warnings
 
 
 def _context_dir(path: str) -> Path:
@@ -88,6 +124,12 @@ def _context_dir(path: str) -> Path:
         raise ContextError(f'unable to prepare context: path "{path}" {what}',
                            hint="the last argument of pallet build is the context directory")
     return context.resolve()
+
+
+def _ssh(options):
+    from pallet.engine.sshagent import SshAgents
+
+    return SshAgents.from_options(options.ssh, os.environ)
 
 
 def _secrets(options):

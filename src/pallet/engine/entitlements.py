@@ -33,7 +33,6 @@ def _check(op: Exec, name: str, asked: bool, granted: set[str]) -> None:
         err = BuildError(f"{name} is not allowed",
                          hint=f"pass --allow {name} to pallet build to let this step have it")
         err.ranges = list(op.meta.ranges)
-        err.step = op.meta.name
         raise err
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pallet.archive.compression import Compression
 from pallet.dockerfile.suggest import did_you_mean
-from pallet.errors import OptionError
+from pallet.errors import OptionError, UserError
 
 OUTPUT_TYPES = ("local", "tar", "oci", "docker", "image", "registry", "cacheonly")
 OUTPUT_HINT = "use -o PATH, -o - or -o type=local|tar|oci|docker|image|registry[,KEY=VALUE...]"
@@ -187,8 +187,7 @@ def _check_type(entry: OutputEntry) -> None:
             continue
         raise OptionError(f'unknown attribute "{key}" for output type={entry.type}'
                           + did_you_mean(key, known),
-                          hint=f"type={entry.type} takes: " + ", ".join(("dest", *known))
-                          if known or entry.type != "cacheonly" else None)
+                          hint=f"type={entry.type} takes: " + ", ".join(("dest", *known)))
 
 
 def _fold_flags(entries: list[OutputEntry], push: bool, load: bool) -> list[OutputEntry]:
@@ -253,10 +252,8 @@ def _names(e: OutputEntry) -> tuple[str, ...]:
         if name:
             try:
                 out.append(str(parse_tagged(name)))
-            except OptionError:
-                raise
-            except Exception as err:  # reference errors are UserErrors with their own words
-                raise OptionError(f'invalid output name "{name}": {err}',
+            except UserError as err:
+                raise OptionError(f'invalid output name "{name}": {err.message}',
                                   hint="a name is [REGISTRY/]REPOSITORY[:TAG]") from None
     return tuple(out)
 
@@ -280,7 +277,7 @@ def _compression(e: OutputEntry) -> Compression:
                           hint="use compression=gzip, zstd or uncompressed")
     try:
         return Compression.parse(text)
-    except Exception:
+    except UserError:
         raise OptionError(f'invalid compression "{text}"'
                           + did_you_mean(text, ("gzip", "zstd", "uncompressed")),
                           hint="use compression=gzip, zstd or uncompressed") from None

@@ -25,6 +25,7 @@ class CheckResult:
     warnings: list[Warning]
     error: PalletError | None  # the build error BuildKit would report after the warnings
     config: CheckConfig
+    plan: object = None  # the BuildPlan, when resolving the target worked
 
 
 def check(staged, *, target: str | None = None, build_args: dict[str, str] | None = None,
@@ -46,7 +47,7 @@ def run_checks(staged, *, target=None, build_args=None, ignore_matcher=None,
 
     config = config or check_config_for(staged.dockerfile, build_args)
     linter = Linter(config)
-    error = None
+    error = plan = None
     parse_time_checks(staged, linter)
     try:
         plan = resolve(staged, target, build_args, build_platform, target_platform, linter)
@@ -55,7 +56,7 @@ def run_checks(staged, *, target=None, build_args=None, ignore_matcher=None,
     except PalletError as e:
         error = e
     warnings = sorted(linter.warnings, key=lambda w: w.ranges[0].start if w.ranges else 0)
-    return CheckResult(warnings, error, config)
+    return CheckResult(warnings, error, config, plan)
 
 
 def parse_time_checks(staged, linter: Linter) -> None:

@@ -2,7 +2,7 @@
 
 `--check`: BuildKit's `subrequests/lint/lint.go` (Warning.PrintTo) with the snippet of
 `solver/errdefs/source.go` (Source.Print), then buildx's "Check complete" line. During a
-normal build: buildx's summary (`N warnings found (use docker --debug to expand):`).
+normal build: buildx's summary (`N warnings found (run pallet build --check for details):`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def format_build_warnings(warnings) -> str:
     if not warnings:
         return ""
     n = len(warnings)
-    lines = [f"{n} warning{'s' if n != 1 else ''} found (use docker --debug to expand):"]
+    lines = [f"{n} warning{'s' if n != 1 else ''} found (run pallet build --check for details):"]
     for w in warnings:
         line = f" (line {w.ranges[0].start})" if w.ranges else ""
         lines.append(f" - {w.rule}: {w.message}{line}")

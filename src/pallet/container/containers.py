@@ -21,7 +21,7 @@ from pallet.container.errors import ContainerError, NotRunningError, StillRunnin
 from pallet.container.names import generate_name, validate_name
 from pallet.container.options import RunOptions, make_spec
 from pallet.container.paths import ContainerPaths
-from pallet.container.record import CREATED, EXITED, RUNNING, Container
+from pallet.container.record import EXITED, RUNNING, Container
 from pallet.container.store import ContainerStore
 from pallet.container.unpack import unpack_image
 from pallet.errors import NotFoundError
@@ -121,7 +121,11 @@ class Containers:
         deadline = time.monotonic() + timeout
         while True:
             now = self.store.get(c.id)
-            if now is None or now.status != RUNNING or self.refresh(now).status != RUNNING:
+            if now is None:
+                return True
+            now = self.refresh(now)
+            # With --rm, "stopped" means removed: wait while the supervisor cleans up.
+            if now.status != RUNNING and not (now.auto_remove and _alive(now.supervisor_pid)):
                 return True
             if time.monotonic() >= deadline:
                 return False
@@ -197,5 +201,3 @@ def _remove_file(path: Path) -> None:
     except FileNotFoundError:
         pass
 
-
-__all__ = ["CREATED", "Containers"]

@@ -56,7 +56,7 @@ class StillRunningError(ContainerError):
 class CommandStartError(ContainerError):
     """The container's command could not be started: 127 if missing, 126 otherwise."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"failed to create task for container: {reason}")
+    def __init__(self, reason: str, *, prefix: str = "failed to create task for container") -> None:
+        super().__init__(f"{prefix}: {reason}")
         missing = "executable file not found" in reason or "no such file or directory" in reason
         self.exit_code = EXIT_NOT_FOUND if missing else EXIT_CANNOT_INVOKE

@@ -37,7 +37,7 @@ class LogWriter:
             cut = buf.find(b"\n")
             if cut < 0 and len(buf) < MAX_LINE:
                 break
-            end = cut + 1 if cut >= 0 else MAX_LINE
+            end = min(cut + 1, MAX_LINE) if cut >= 0 else MAX_LINE
             self._entry(stream, buf[:end])
             buf = buf[end:]
         self._pending[stream] = buf

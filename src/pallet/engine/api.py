@@ -35,10 +35,12 @@ def build(options) -> BuildResult:
 def _build(options, progress) -> BuildResult:
     from pallet.dockerfile import frontend
     from pallet.dockerfile.dockerignore import load_matcher
+    from pallet.exporter.outputs import resolve_outputs
     from pallet.image.importer import source_date_epoch
     from pallet.state.leases import build_lease
     from pallet.state.root import StateRoot
 
+    outputs = resolve_outputs(options)  # a bad -o/--load/--push fails before any work
     context = _context_dir(options.context)
     v = progress.vertex(f"[internal] load build definition from {options.dockerfile_name}")
     dockerfile = frontend.load_dockerfile(options.dockerfile_path, options.dockerfile_data,
@@ -55,7 +57,7 @@ def _build(options, progress) -> BuildResult:
         epoch = source_date_epoch()
         root = StateRoot.default().ensure()
         with build_lease(root):
-            result = _solve(options, progress, plan, root, epoch, matcher, context)
+            result = _solve(options, progress, plan, root, epoch, matcher, context, outputs)
         _print_warnings(warnings, options)
         return result
     except PalletError as err:
@@ -64,7 +66,7 @@ def _build(options, progress) -> BuildResult:
         raise
 
 
-def _solve(options, progress, plan, root, epoch, matcher, context) -> BuildResult:
+def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> BuildResult:
     """Convert, solve and export, under the build's lease on the state root."""
     from pallet.engine.convert import Converter
     from pallet.engine.entitlements import check_entitlements
@@ -79,19 +81,22 @@ def _solve(options, progress, plan, root, epoch, matcher, context) -> BuildResul
     worker.ssh = _ssh(options)
     context_op = ContextSource(path=str(context),
                                meta=OpMeta(name="[internal] load build context"))
-    converter = Converter(plan, resolver=LocalResolver(worker.blobs, worker.db),
+    converter = Converter(plan, resolver=LocalResolver(worker.blobs, worker.db, pull=options.pull),
                           context=context_op, build_args=plan.build_args,
                           source_date_epoch=epoch, network=options.network)
     stages = converter.convert()
     target = stages[plan.target]
     check_entitlements(target.op, options.allow, options.network)
-    result = Solver(worker, progress, no_cache=options.no_cache).solve(target.op)
+    try:
+        result = Solver(worker, progress, no_cache=options.no_cache).solve(target.op)
+    except KeyboardInterrupt:
+        # Only the main thread sees Ctrl-C: stop the steps running on the solver's
+        # threads and let them clean up (mounts, containers) first (engine/cancel.py).
+        worker.cancellation.cancel()
+        raise
     worker.flush()
-    exported = export_image(worker, progress, target, result, options,
-                            created=converter.timestamp_of(target))
-    if options.iidfile:
-        Path(options.iidfile).write_text(exported.image_id)
-    return exported
+    return export_image(worker, progress, target, result, options,
+                        created=converter.timestamp_of(target), outputs=outputs)
 
 
 def _print_warnings(warnings, options) -> None:

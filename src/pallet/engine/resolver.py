@@ -1,20 +1,22 @@
-"""Base images for FROM and COPY --from=<image>, from the local image store."""
+"""Base images for FROM and COPY --from=<image>: the local store, else pulled from a registry."""
 
 from __future__ import annotations
 
 from pallet.engine.convert import ResolvedImage
-from pallet.errors import NotFoundError, UserError
+from pallet.errors import NotFoundError, RegistryError, UserError
 
 MISSING_HINT = ("pallet builds from images in its local store: `pallet load -i ARCHIVE`, "
                 "`pallet import ROOTFS.tar NAME`, or `pallet pull NAME`")
 
 
 class LocalResolver:
-    def __init__(self, blobs, db) -> None:
+    def __init__(self, blobs, db, *, pull: bool = False) -> None:
         from pallet.image.local import LocalImages
         from pallet.image.store import ImageStore
 
         self.images = LocalImages(blobs, ImageStore(db))
+        self.pull = pull  # `build --pull`: ask the registry even when the store has the name
+        self._pulled: set[tuple[str, object]] = set()  # once per build, however many FROMs
 
     def resolve(self, ref: str, platform: str | None) -> ResolvedImage:
         import json
@@ -26,10 +28,24 @@ class LocalResolver:
             name = str(parse_tagged(ref))
         except UserError as err:
             raise UserError(f'invalid reference format: "{ref}": {err.message}') from None
+        plat = parse_platform(platform) if platform else None
+        if self.pull:
+            self._pull(name, plat)
         try:
-            record = self.images.store.get(name)
-        except NotFoundError:
-            raise UserError(f"failed to resolve source metadata for {name}: "
-                            "image not found in the local store", hint=MISSING_HINT) from None
-        image = self.images.image(record, parse_platform(platform) if platform else None)
+            image = self.images.image(self.images.store.get(name), plat)
+        except NotFoundError:  # no such name, or its index lacks this platform's content
+            self._pull(name, plat)
+            image = self.images.image(self.images.store.get(name), plat)
         return ResolvedImage(name, image.manifest_desc.digest, json.loads(image.config_bytes))
+
+    def _pull(self, name: str, plat) -> None:
+        from pallet.registry.api import pull
+
+        if (name, plat) in self._pulled:
+            return
+        self._pulled.add((name, plat))
+        try:
+            pull(name, platform=plat, images=self.images)
+        except RegistryError as err:
+            raise type(err)(f"failed to resolve source metadata for {name}: {err.message}",
+                            hint=err.hint or MISSING_HINT, code=err.code, status=err.status) from err

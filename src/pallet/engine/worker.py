@@ -23,7 +23,7 @@ class LocalWorker:
                  secrets_provider=None) -> None:
         from pallet.archive.compression import Compression
         from pallet.content.local import LocalContentStore
-        from pallet.executor.runc import RuncExecutor
+        from pallet.engine.cancel import Cancellation, CancellableRuncExecutor
         from pallet.snapshot.overlay import OverlaySnapshotter
         from pallet.state.db import connect
 
@@ -32,7 +32,9 @@ class LocalWorker:
         self.db = connect(root.db_path)
         self.cache = CacheRecords(self.db)
         self.snapshots = OverlaySnapshotter(root.snapshots_dir)
-        self.executor = RuncExecutor(work_dir=str(root.tmp_dir))
+        # Ctrl-C: api._solve calls self.cancellation.cancel() (see engine/cancel.py).
+        self.cancellation = Cancellation()
+        self.executor = CancellableRuncExecutor(self.cancellation, work_dir=str(root.tmp_dir))
         self.epoch = epoch
         self.compression = compression or Compression.GZIP
         self.context_matcher = context_matcher
@@ -82,6 +84,10 @@ class LocalWorker:
 
     # -- execution -------------------------------------------------------------------
     def execute(self, op: Op, key: str, inputs: list[Result], progress, vertex) -> Result:
+        with self.cancellation.step():  # no new step after a Ctrl-C; cancel() waits for this one
+            return self._execute(op, key, inputs, progress, vertex)
+
+    def _execute(self, op: Op, key: str, inputs: list[Result], progress, vertex) -> Result:
         if isinstance(op, Scratch):
             return Result(key)
         if isinstance(op, ContextSource):

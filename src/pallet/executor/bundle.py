@@ -40,16 +40,27 @@ MASKED_PATHS = (
 )
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 NETWORKS = ("host", "none")
-# Every capability of Linux 5.9+ (capability.h); RUN --security=insecure gets all of them,
-# like BuildKit's `oci.WithPrivileged` (executor/oci/spec_linux.go: generateSecurityOpts).
-ALL_CAPS = (
-    *DEFAULT_CAPS, "CAP_DAC_READ_SEARCH", "CAP_LINUX_IMMUTABLE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_LEASE", "CAP_AUDIT_CONTROL",
-    "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+# Capability numbers (linux/capability.h), for RUN --security=insecure: it gets every
+# capability this process may grant, like containerd's `WithAllCurrentCapabilities` that
+# BuildKit's privileged mode uses; asking for one outside our bounding set fails in runc.
+CAP_NAMES = (
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
 )
+
+
+def current_caps(status: str = "/proc/self/status") -> tuple[str, ...]:
+    """The capabilities in this process's bounding set, by name."""
+    try:
+        with open(status) as f:
+            mask = next(int(line.split()[1], 16) for line in f if line.startswith("CapBnd:"))
+    except (OSError, StopIteration, ValueError):
+        return DEFAULT_CAPS
+    return tuple(f"CAP_{n}" for i, n in enumerate(CAP_NAMES) if mask >> i & 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +151,7 @@ def _process(proc: ProcessSpec, user: ExecUser) -> dict:
     user_dict = {"uid": user.uid, "gid": user.gid}
     if user.additional_gids:
         user_dict["additionalGids"] = list(user.additional_gids)
-    caps = list(ALL_CAPS if proc.privileged else DEFAULT_CAPS)
+    caps = list(current_caps() if proc.privileged else DEFAULT_CAPS)
     return {
         "terminal": proc.tty,
         "user": user_dict,

@@ -30,7 +30,7 @@ _COMMIT_ATTRS = ("name", "compression", "compression-level", "force-compression"
                  "oci-mediatypes", "oci-artifact", "rewrite-timestamp", "buildinfo",
                  "buildinfo-attrs", "dangling-name-prefix", "name-canonical")
 _ATTRS = {
-    "local": ("platform-split",),
+    "local": ("platform-split", "mode"),
     "tar": ("platform-split",),
     "oci": (*_COMMIT_ATTRS, "tar"),
     "docker": (*_COMMIT_ATTRS, "tar", "context"),
@@ -72,6 +72,7 @@ class LocalOutput:
 
     dest: str
     platform_split: bool | None = None  # None: split when there is more than one platform
+    replace: bool = False  # mode=delete: dest holds exactly the export afterwards
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,9 @@ class OciOutput:
 
 @dataclass(frozen=True)
 class DockerOutput:
-    """type=docker: a docker-archive file, or with no dest the local image store (--load)."""
+    """type=docker,dest=FILE: a docker-archive (`docker load` input); without dest: --load."""
 
-    dest: str = ""
+    dest: str
     names: tuple[str, ...] = ()
     commit: CommitOptions = CommitOptions()
 
@@ -157,8 +158,15 @@ def resolve_outputs(options) -> list[OutputSpec]:
         _check_type(entry)
     entries = _fold_flags(entries, options.push, options.load)
     if not entries:
-        entries = [OutputEntry("docker")]  # docker build's default: load into the store
+        # docker build's default: the image into the store (as `image`, so that a
+        # multi-platform build may still store its index there).
+        entries = [OutputEntry("image")]
     _apply_tags(entries, options.tags)
+    if len(options.platforms) > 1 and any(e.type == "docker" for e in entries):
+        # --load too: it is the docker exporter, and docker's classic store keeps one platform.
+        raise OptionError("docker exporter does not currently support exporting manifest lists",
+                          hint="build one --platform for --load / type=docker, or use"
+                               " -o type=oci,dest=FILE or --push for several platforms")
     specs = [_to_spec(e) for e in entries if e.type != "cacheonly"]
     _check_combinations(specs, options)
     return specs
@@ -225,7 +233,7 @@ def _apply_tags(entries: list[OutputEntry], tags: list[str]) -> None:
 
 def _to_spec(e: OutputEntry) -> OutputSpec:
     if e.type == "local":
-        return LocalOutput(_local_dest(e), _optional_bool(e, "platform-split"))
+        return LocalOutput(_local_dest(e), _optional_bool(e, "platform-split"), _local_mode(e))
     if e.type == "tar":
         return TarOutput(_file_dest(e), _optional_bool(e, "platform-split"))
     names = _names(e)
@@ -237,10 +245,22 @@ def _to_spec(e: OutputEntry) -> OutputSpec:
         if not _bool(e, "tar", True):
             raise OptionError("tar=false is not supported for output type=docker",
                               hint="use type=oci,tar=false for an image layout directory")
-        dest = _file_dest(e) if e.dest else ""
-        return DockerOutput(dest, names, _commit(e, oci_default=False))
+        if not e.dest:
+            # --load: buildx turns a file-less docker output into the image exporter of the
+            # daemon's store; ours is the local store, whose images have always been OCI.
+            return ImageOutput(names, commit=_commit(e, oci_default=True))
+        return DockerOutput(_file_dest(e), names, _commit(e, oci_default=False))
     return ImageOutput(names, _bool(e, "push", False), _bool(e, "store", True),
                        _commit(e, oci_default=True))
+
+
+def _local_mode(e: OutputEntry) -> bool:
+    """BuildKit's local exporter `mode`: copy (merge into dest, the default) or delete."""
+    mode = e.attrs.get("mode", "copy")
+    if mode not in ("copy", "delete"):
+        raise OptionError(f'invalid local exporter mode "{mode}"' + did_you_mean(mode, ("copy", "delete")),
+                          hint="use mode=copy (merge into dest) or mode=delete (replace dest)")
+    return mode == "delete"
 
 
 def _names(e: OutputEntry) -> tuple[str, ...]:
@@ -356,10 +376,6 @@ def _check_combinations(specs: list[OutputSpec], options) -> None:
     if options.iidfile and any(isinstance(s, LocalOutput | TarOutput) for s in specs):
         raise OptionError("local and tar exporters are incompatible with image ID file",
                           hint="drop --iidfile, or add an image output (--load, -o type=oci,...)")
-    if len(options.platforms) > 1 and any(isinstance(s, DockerOutput) for s in specs):
-        raise OptionError("docker exporter does not currently support exporting manifest lists",
-                          hint="build one --platform for --load / type=docker, or use"
-                               " -o type=oci,dest=FILE or --push for several platforms")
     if sum(1 for s in specs if getattr(s, "dest", "") == "-") > 1:
         raise OptionError("only one output can be written to stdout",
                           hint="give the other outputs a dest=FILE")
@@ -370,7 +386,7 @@ def _check_combinations(specs: list[OutputSpec], options) -> None:
 
 def _check_push_available() -> None:
     try:
-        from pallet.registry import push  # noqa: F401  (arrives with the registry client)
+        from pallet.registry.api import push  # noqa: F401
     except ImportError:
         raise OptionError("pushing to a registry is not supported yet",
                           hint="use --load (or -o type=oci,dest=FILE) and push the image"

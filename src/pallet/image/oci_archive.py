@@ -45,18 +45,30 @@ def _children(images: LocalImages, desc: Descriptor) -> list[Descriptor]:
 
 def save_oci_archive(images: LocalImages, named: list[tuple[Reference, Descriptor]], out: BinaryIO) -> None:
     writer = TarballWriter(out)
+    write_oci_layout(images, writer, [target.with_annotations(name_annotations(ref)) for ref, target in named])
+    writer.close()
+
+
+def name_annotations(ref: Reference) -> dict[str, str]:
+    """The annotations that name an index.json entry (containerd's and the OCI spec's)."""
+    annotations = {ANNOTATION_IMAGE_NAME: str(ref)}
+    if ref.tag:
+        annotations[ANNOTATION_REF_NAME] = ref.tag
+    return annotations
+
+
+def write_oci_layout(images: LocalImages, writer, entries: list[Descriptor]) -> None:
+    """oci-layout, every blob `entries` reach, and index.json listing `entries` as given.
+
+    `writer` is anything with TarballWriter's add/add_bytes: a tarball, or a directory
+    (`pallet build -o type=oci,tar=false`)."""
     writer.add_bytes("oci-layout", OCI_LAYOUT)
     written: set[str] = set()
-    entries = []
-    for ref, target in named:
+    for target in entries:
         _write_tree(images, writer, target, written)
-        annotations = {ANNOTATION_IMAGE_NAME: str(ref)}
-        if ref.tag:
-            annotations[ANNOTATION_REF_NAME] = ref.tag
-        entries.append(target.with_annotations(annotations).to_dict())
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries}
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": [target.to_dict() for target in entries]}
     writer.add_bytes("index.json", json.dumps(index, separators=(",", ":")).encode())
-    writer.close()
 
 
 def _write_tree(images: LocalImages, writer: TarballWriter, desc: Descriptor, written: set[str]) -> None:

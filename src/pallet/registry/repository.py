@@ -100,7 +100,9 @@ class Repository:
 
     def _chunks(self, resp, url: str) -> Iterator[bytes]:
         with self.client.body_errors("GET", url):
-            yield from resp.iter_bytes(1 << 20)
+            # No chunk_size: httpx would hold bytes back to fill a chunk, and lose them
+            # when the connection drops; we want every byte received on disk to resume from.
+            yield from resp.iter_bytes()
 
     # ------------------------------------------------------------------ uploads --
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pallet.engine.config import DEFAULT_PATH, ImageState
-from pallet.errors import DockerfileError, Range, StageError, UserError
+from pallet.errors import PalletError, Range
 from pallet.graph.ops import ContextSource, ImageSource, Op, OpMeta, Scratch
 
 # Instructions that make a step of their own (a vertex `[stage i/n]`), as BuildKit counts.
@@ -137,11 +137,11 @@ class Converter:
         if key not in self.images:
             try:
                 self.images[key] = self.resolver.resolve(ref, platform)
-            except DockerfileError:
+            except PalletError as err:  # e.g. no such image: point at the line that named it
+                if not err.ranges:
+                    err.ranges = list(ranges)
+                    err.source = self.plan.staged.dockerfile.source
                 raise
-            except UserError as err:  # e.g. no such image: point at the line that named it
-                raise StageError(err.message, hint=err.hint, ranges=list(ranges),
-                                 source=self.plan.staged.dockerfile.source) from None
         return self.images[key]
 
     def stage_result(self, index: int) -> Converted:

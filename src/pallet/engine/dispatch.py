@@ -12,7 +12,8 @@ import posixpath
 from pallet.engine import goformat as go
 from pallet.engine.convert import Converter, StageState
 from pallet.dockerfile.args import PROXY_ARGS
-from pallet.errors import InstructionError
+from pallet.dockerfile.suggest import did_you_mean
+from pallet.errors import InstructionError, PalletError
 from pallet.graph.ops import Copy, CopySpec, Exec, ExecMount, Mkdir, Op, OpMeta
 
 
@@ -149,7 +150,13 @@ def resolve_from(conv: Converter, state: StageState, inst, value: str) -> Op:
         return conv.stage_result(ref).op
     from pallet.graph.ops import ImageSource
 
-    resolved = conv.resolve_image(ref, state.platform, ranges)
+    try:
+        resolved = conv.resolve_image(ref, state.platform, ranges)
+    except PalletError as err:  # most likely a mistyped stage name: say which stages exist
+        names = [n.stage.name for n in conv.plan.all_stages if n.stage.name]
+        err.hint = (f'no stage is named "{value}" either{did_you_mean(value, names)}; '
+                    f"stages: {', '.join(names) or 'none are named'}. {err.hint or ''}").strip()
+        raise
     return ImageSource(resolved.ref, resolved.manifest_digest)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pallet.engine.convert import ResolvedImage
 from pallet.errors import NotFoundError, RegistryError, UserError
 
-MISSING_HINT = ("pallet builds from images in its local store: `pallet load -i ARCHIVE`, "
-                "`pallet import ROOTFS.tar NAME`, or `pallet pull NAME`")
+MISSING_HINT = ("the image is not in pallet's local store and could not be pulled: get it "
+                "with `pallet load -i ARCHIVE`, `pallet import ROOTFS.tar NAME` or `pallet pull NAME`")
 
 
 class LocalResolver:
@@ -48,4 +48,5 @@ class LocalResolver:
             pull(name, platform=plat, images=self.images)
         except RegistryError as err:
             raise type(err)(f"failed to resolve source metadata for {name}: {err.message}",
-                            hint=err.hint or MISSING_HINT, code=err.code, status=err.status) from err
+                            hint=f"{MISSING_HINT}; the registry said: {err.hint}" if err.hint
+                            else MISSING_HINT, code=err.code, status=err.status) from err

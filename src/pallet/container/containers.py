@@ -23,7 +23,7 @@ from pallet.container.options import RunOptions, make_spec
 from pallet.container.paths import ContainerPaths
 from pallet.container.record import EXITED, RUNNING, Container
 from pallet.container.store import ContainerStore
-from pallet.container.unpack import unpack_image
+from pallet.snapshot.unpack import unpack_image
 from pallet.errors import NotFoundError
 from pallet.state.locks import FileLock
 

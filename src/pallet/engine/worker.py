@@ -41,6 +41,9 @@ class LocalWorker:
         self.secrets = secrets_provider
         self._stat_cache = None
         self._parts: dict[str, dict] = {}  # key -> what it was computed from
+        # Records of --cache-from (engine/remotecache.ImportedRecords), or None: consulted
+        # after the local records; their blobs are fetched only when a hit is used.
+        self.imported = None
 
     # -- cache keys -------------------------------------------------------------------
     def cache_key(self, op: Op, inputs: list[Result]) -> str:
@@ -73,14 +76,50 @@ class LocalWorker:
 
     # -- lookup ----------------------------------------------------------------------
     def lookup(self, op: Op, key: str) -> Result | None:
+        """A hit needs every layer's blob, here or fetchable from a --cache-from; a missing
+        snapshot is no miss: `materialise` unpacks it if the result is ever used."""
         if isinstance(op, Exec | Copy | Mkdir):
             layers = self.cache.get(key)
-            if layers is not None and all(self._layer_present(layer) for layer in layers):
+            if layers is not None and all(self._layer_available(layer) for layer in layers):
+                return Result(key, tuple(layers), cached=True)
+            layers = self.imported.get(key) if self.imported is not None else None
+            if layers is not None and all(self._layer_available(layer) for layer in layers):
                 return Result(key, tuple(layers), cached=True)
         return None
 
     def _layer_present(self, layer: Layer) -> bool:
         return self.snapshots.exists(layer.snapshot) and self.blobs.has_blob(layer.digest)
+
+    def _layer_available(self, layer: Layer) -> bool:
+        if self.blobs.has_blob(layer.digest):
+            return True
+        return self.imported is not None and self.imported.can_fetch(layer.digest)
+
+    def ensure_blob(self, digest: str) -> None:
+        """The blob in the local content store, downloaded from a --cache-from if needed."""
+        if not self.blobs.has_blob(digest):
+            if self.imported is None:
+                from pallet.errors import NotFoundError
+
+                raise NotFoundError(f"blob {digest} is not in the content store")
+            self.imported.fetch(digest, self.blobs)
+
+    def materialise(self, result: Result) -> None:
+        """Make a cached result usable: each layer whose snapshot is missing (a remote cache
+        hit, or a record whose snapshot was pruned) is unpacked from its blob on top of its
+        parent's snapshot. Done only when the result is used — as an input of a step that
+        runs, or as the build's final result — so unused intermediate hits cost nothing."""
+        from pallet.snapshot.unpack import _unpack_layer
+
+        parent = None
+        for layer in result.layers:
+            if not self.snapshots.exists(layer.snapshot):
+                self.ensure_blob(layer.digest)
+                _unpack_layer(self.blobs, self.snapshots, layer, layer.snapshot, parent)
+            parent = layer.snapshot
+        if result.cached and result.layers and self.cache.get(result.key) is None:
+            # Now local: later builds hit it without --cache-from.
+            self.cache.put(result.key, result.layers, {"imported": True})
 
     # -- execution -------------------------------------------------------------------
     def execute(self, op: Op, key: str, inputs: list[Result], progress, vertex) -> Result:
@@ -95,6 +134,8 @@ class LocalWorker:
         if isinstance(op, ImageSource):
             return self._image(op, key)
         parent = inputs[0]
+        for used in inputs:  # cached inputs may be layers not unpacked yet (remote cache)
+            self.materialise(used)
         with self._active(parent) as (active, mounts):
             if isinstance(op, Exec):
                 from pallet.engine.run import run_exec
@@ -147,36 +188,14 @@ class LocalWorker:
         from pallet.content.base import read_blob
         from pallet.image.config import ImageConfig
         from pallet.image.manifest import Manifest
+        from pallet.snapshot.unpack import unpack_layers
 
         manifest = Manifest.from_bytes(read_blob(self.blobs, op.manifest_digest))
         config = ImageConfig.from_bytes(read_blob(self.blobs, manifest.config.digest))
-        layers: list[Layer] = []
-        chain = ""
-        for desc, diff_id in zip(manifest.layers, config.diff_ids):
-            chain = diff_id if not chain else digest_of([chain, diff_id])
-            name = "chain-" + chain.split(":", 1)[1]
-            if not self.snapshots.exists(name):
-                self._unpack(desc, name, layers[-1].snapshot if layers else None)
-            layers.append(Layer(name, diff_id, desc.digest, desc.size, desc.media_type))
-        return Result(key, tuple(layers))
-
-    def _unpack(self, desc, name: str, parent: str | None) -> None:
-        from pallet.archive.compression import decompress_reader
-        from pallet.archive.tarreader import extract_layer
-        from pallet.errors import AlreadyExistsError
-
-        active = f"unpack-{secrets.token_hex(8)}"
-        self.snapshots.prepare(active, [parent] if parent else [])
-        try:
-            with self.blobs.open_blob(desc.digest) as raw:
-                extract_layer(decompress_reader(raw), self.snapshots.upper_dir(active), overlay=True)
-            self.snapshots.commit(name, active)
-        except AlreadyExistsError:
-            self.snapshots.remove(active)
-        except BaseException:
-            self.snapshots.remove(active)
-            raise
-
+        names = unpack_layers(self.blobs, self.snapshots, manifest.layers, config.diff_ids)
+        return Result(key, tuple(
+            Layer(name, diff_id, desc.digest, desc.size, desc.media_type)
+            for name, desc, diff_id in zip(names, manifest.layers, config.diff_ids)))
 
 def _layer(name: str, written) -> Layer:
     d = written.descriptor

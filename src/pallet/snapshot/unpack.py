@@ -1,8 +1,7 @@
-"""An image's layers as committed snapshots, the base of a container's writable layer.
+"""An image's layers as committed snapshots: the base of build steps and containers.
 
-The names and the chain rule are the build worker's (`LocalWorker._image`), so a
-base image unpacked by a build is reused by `pallet run` and the other way round:
-each layer is unpacked once, into the snapshot `chain-<hex>` stacked on the one below.
+Each layer is unpacked once, into the snapshot `chain-<hex>` (named by its chain id)
+stacked on the one below, so the build worker and `pallet run` share them.
 """
 
 from __future__ import annotations
@@ -15,16 +14,23 @@ from pallet.errors import AlreadyExistsError
 from pallet.graph.digest import digest_of
 
 
-def unpack_image(blobs, snapshots, manifest, config) -> str:
-    """Unpack what is missing; return the top layer's snapshot name ("" for no layers)."""
-    chain, name, parent = "", "", None
-    for desc, diff_id in zip(manifest.layers, config.diff_ids):
+def unpack_layers(blobs, snapshots, layers, diff_ids) -> list[str]:
+    """Unpack what is missing; return each layer's snapshot name, lowest first."""
+    chain, names, parent = "", [], None
+    for desc, diff_id in zip(layers, diff_ids):
         chain = diff_id if not chain else digest_of([chain, diff_id])
         name = "chain-" + chain.split(":", 1)[1]
         if not snapshots.exists(name):
             _unpack_layer(blobs, snapshots, desc, name, parent)
+        names.append(name)
         parent = name
-    return name
+    return names
+
+
+def unpack_image(blobs, snapshots, manifest, config) -> str:
+    """The top snapshot of an image ("" when it has no layers)."""
+    names = unpack_layers(blobs, snapshots, manifest.layers, config.diff_ids)
+    return names[-1] if names else ""
 
 
 def _unpack_layer(blobs, snapshots, desc, name: str, parent: str | None) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 TESTS = Path(__file__).parent
 SHARED = TESTS.parent.parent / "shared"
-TIERS = ("unit", "conformance", "fuzz", "integration")
+TIERS = ("unit", "conformance", "fuzz", "integration", "e2e")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,7 +14,7 @@ from importlib import import_module
 
 # Modules that register sub-commands, in the order `pallet --help` lists them.
 COMMAND_MODULES = ("pallet.cli.build", "pallet.cli.images", "pallet.cli.registry", "pallet.cli.container",
-                   "pallet.cli.builder", "pallet.cli.system")
+                   "pallet.cli.builder", "pallet.cli.system", "pallet.cli.binfmt")
 
 # `pallet buildx X` is `pallet X` for build, and `pallet builder X` for the rest (buildx's
 # own verbs), so any buildx guide works with `docker buildx` replaced by `pallet buildx`.

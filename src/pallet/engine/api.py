@@ -38,7 +38,7 @@ def _build(options, progress) -> BuildResult:
     from pallet.exporter.outputs import resolve_outputs
     from pallet.image.importer import source_date_epoch
     from pallet.state.leases import build_lease
-    from pallet.state.root import StateRoot
+    from pallet.builders import builder_root
 
     outputs = resolve_outputs(options)  # a bad -o/--load/--push fails before any work
     context = _context_dir(options.context)
@@ -55,7 +55,8 @@ def _build(options, progress) -> BuildResult:
         staged = frontend.stage(dockerfile)
         plan, warnings = _plan(staged, options, matcher)
         epoch = source_date_epoch()
-        root = StateRoot.default().ensure()
+        # The builder's cache (--builder, BUILDX_BUILDER, `builder use`, default); images shared.
+        root = builder_root(options.builder, activity=True).ensure()
         with build_lease(root):
             result = _solve(options, progress, plan, root, epoch, matcher, context, outputs)
         _print_warnings(warnings, options)
@@ -68,9 +69,10 @@ def _build(options, progress) -> BuildResult:
 
 def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> BuildResult:
     """Convert, solve and export, under the build's lease on the state root."""
-    from pallet.engine.convert import Converter
     from pallet.engine.entitlements import check_entitlements
     from pallet.engine.export import export_image
+    from pallet.engine.platforms import check_emulation, convert_platforms, export_inputs, solve_platforms
+    from pallet.engine.remotecache import RemoteCache
     from pallet.engine.resolver import LocalResolver
     from pallet.engine.worker import LocalWorker
     from pallet.graph.ops import ContextSource, OpMeta
@@ -81,22 +83,36 @@ def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> B
     worker.ssh = _ssh(options)
     context_op = ContextSource(path=str(context),
                                meta=OpMeta(name="[internal] load build context"))
-    converter = Converter(plan, resolver=LocalResolver(worker.blobs, worker.db, pull=options.pull),
-                          context=context_op, build_args=plan.build_args,
-                          source_date_epoch=epoch, network=options.network)
-    stages = converter.convert()
-    target = stages[plan.target]
-    check_entitlements(target.op, options.allow, options.network)
+    # One conversion per --platform (engine/platforms.py); remote cache follows the first.
+    builds = convert_platforms(plan, options, context=context_op, epoch=epoch,
+                               resolver=LocalResolver(worker.blobs, worker.db, pull=options.pull))
+    target = builds[0].target
+    for build in builds:
+        check_entitlements(build.op, options.allow, options.network)
+    check_emulation(builds)  # a foreign RUN without an emulator fails before anything runs
+    remote = RemoteCache.from_options(options, progress)  # a bad --cache-to/-from fails now
     try:
-        result = Solver(worker, progress, no_cache=options.no_cache).solve(target.op)
-    except KeyboardInterrupt:
-        # Only the main thread sees Ctrl-C: stop the steps running on the solver's
-        # threads and let them clean up (mounts, containers) first (engine/cancel.py).
-        worker.cancellation.cancel()
-        raise
-    worker.flush()
-    return export_image(worker, progress, target, result, options,
-                        created=converter.timestamp_of(target), outputs=outputs)
+        remote.import_into(worker)  # --cache-from records join the worker's lookup
+        solver = Solver(worker, progress, no_cache=options.no_cache)
+        try:
+            results = solve_platforms(solver, builds)
+            result = results[0]
+        except KeyboardInterrupt:
+            # Only the main thread sees Ctrl-C: stop the steps running on the solver's
+            # threads and let them clean up (mounts, containers) first (engine/cancel.py).
+            worker.cancellation.cancel()
+            raise
+        worker.flush()
+        for each in results:
+            worker.materialise(each)  # a remote-cache hit: the image needs its chain here
+        built = export_image(worker, progress, target, result, options,
+                             created=builds[0].created, outputs=outputs,
+                             config_fields=remote.config_fields(solver.solve, target.op, result),
+                             inputs=export_inputs(builds, results))
+        remote.export(worker, solver.solve, [b.op for b in builds])  # --cache-to, every platform
+        return built
+    finally:
+        remote.close()
 
 
 def _print_warnings(warnings, options) -> None:

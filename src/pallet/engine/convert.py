@@ -45,11 +45,11 @@ class StageState:
     total: int = 1
     platform: str | None = None
     epoch: int = 0  # the base image's creation time: history times, layer file times
+    shown_platform: str = ""  # in step names when several platforms are built
 
     def step_name(self, text: str) -> str:
         self.step += 1
-        prefix = f"{self.name} " if self.name else ""
-        return f"[{prefix}{self.step}/{self.total}] {text}"
+        return f"[{step_prefix(self.shown_platform, self.name, self.args)}{self.step}/{self.total}] {text}"
 
     def shell(self) -> list[str]:
         return list(self.image.config.get("Shell") or ["/bin/sh", "-c"])
@@ -68,18 +68,26 @@ class Converted:
     op: Op
     image: ImageState
     epoch: int = 0
+    platform: str | None = None  # the stage's platform; None: the host's
 
 
 class Converter:
     def __init__(self, plan, *, resolver: ImageResolver, context: ContextSource,
                  build_args: dict[str, str], source_date_epoch: int | None = None,
-                 network: str = "default") -> None:
+                 network: str = "default", platform: str | None = None,
+                 show_platform: bool = False) -> None:
         self.plan = plan
         self.resolver = resolver
         self.context = context
         self.build_args = build_args
         self.source_date_epoch = source_date_epoch
         self.network = network
+        # The target platform: a stage without FROM --platform (or a base stage) gets it.
+        self.platform = platform
+        self.show_platform = show_platform  # several --platform: "[linux/arm64 build 2/4]"
+        # platform a RUN step executes as -> its first RUN's lines (engine/platforms.py
+        # checks an emulator exists before anything runs)
+        self.run_platforms: dict[str, tuple[Range, ...]] = {}
         self.results: dict[int, Converted] = {}
         self.images: dict[str, ResolvedImage] = {}
         self.lex = _lex(plan)
@@ -96,28 +104,43 @@ class Converter:
 
         stage = planned.stage
         total = 1 + sum(1 for c in stage.commands if c.node.keyword in STEP_KEYWORDS)
-        state = self._base_state(planned, "" if lone else planned.display_name, total)
-        for inst in [*run_onbuild_triggers(self, state), *stage.commands]:
+        platform = self._stage_platform(planned)
+        state = self._base_state(planned, "" if lone else planned.display_name, total, platform)
+        insts = [*run_onbuild_triggers(self, state), *stage.commands]
+        for inst in insts:
             dispatch(self, state, inst)
-        return Converted(state.op, state.image, state.epoch)
+        runs = [i for i in insts if type(i).__name__ == "Run"]
+        if runs:  # what the RUN executables are: the image's platform, not the one asked for
+            self.run_platforms.setdefault(_platform_of(state.image), (runs[0].node.range,))
+        return Converted(state.op, state.image, state.epoch, platform)
 
-    def _base_state(self, planned, name: str, total: int) -> StageState:
+    def _stage_platform(self, planned) -> str | None:
+        """FROM --platform, else the base stage's platform (dockerfile2llb: d.platform =
+        d.base.platform), else the target platform."""
+        if planned.platform:
+            return planned.platform
+        if planned.base_stage is not None:
+            return self.results[planned.base_stage].platform
+        return self.platform
+
+    def _base_state(self, planned, name: str, total: int, platform: str | None) -> StageState:
         ranges = (planned.stage.node.range,)
-        prefix = f"{name} " if name else ""
+        shown = (platform or "") if self.show_platform else ""
+        prefix = step_prefix(shown, name, {})
         epoch = 0
         if planned.base_stage is not None:
             base = self.results[planned.base_stage]
             image, op, epoch = base.image.clone(), base.op, base.epoch
         elif planned.base_name.lower() == "scratch":
-            image, op = _scratch_image(planned.platform), Scratch()
+            image, op = _scratch_image(platform), Scratch()
         else:
-            resolved = self.resolve_image(planned.base_name, planned.platform, ranges)
+            resolved = self.resolve_image(planned.base_name, platform, ranges)
             image = ImageState.from_image_config(resolved.config)
             epoch = _epoch_of(image.created)
             meta = OpMeta(name=f"[{prefix}1/{total}] FROM {resolved.ref}", ranges=ranges)
             op = ImageSource(resolved.ref, resolved.manifest_digest, meta=meta)
-        return StageState(name=name, op=op, image=image, total=total, platform=planned.platform,
-                          epoch=epoch)
+        return StageState(name=name, op=op, image=image, total=total, platform=platform,
+                          epoch=epoch, shown_platform=shown)
 
     def timestamp_of(self, converted: Converted) -> str:
         return self._format(converted.epoch)
@@ -152,6 +175,37 @@ def _epoch_of(created: str | None) -> int:
     from pallet.image.config import parse_time
 
     return int(parse_time(created)) if created else 0
+
+
+def step_prefix(platform: str, name: str, args: dict) -> str:
+    """"linux/amd64->arm64 build " (dockerfile2llb prefixCommand + formatTargetPlatform): the
+    stage's platform, then the target the stage's declared TARGET* args name if it differs."""
+    if platform:
+        platform += _target_suffix(platform, args)
+    words = [w for w in (platform, name) if w]
+    return " ".join(words) + " " if words else ""
+
+
+def _target_suffix(platform: str, args: dict) -> str:
+    from pallet.dockerfile.platforms import Platform, parse_platform
+
+    base = parse_platform(platform)
+    if args.get("TARGETPLATFORM"):
+        target = parse_platform(args["TARGETPLATFORM"])
+    elif any(args.get(k) for k in ("TARGETOS", "TARGETARCH", "TARGETVARIANT")):
+        target = Platform(args.get("TARGETOS") or base.os,
+                          args.get("TARGETARCH") or base.architecture, args.get("TARGETVARIANT") or "")
+    else:
+        return ""
+    if target.os != base.os:
+        return "->" + str(target)
+    if target.architecture != base.architecture:
+        return "->" + "/".join(p for p in (target.architecture, target.variant) if p)
+    return ""
+
+
+def _platform_of(image: ImageState) -> str:
+    return "/".join(p for p in (image.os, image.architecture, image.variant) if p)
 
 
 def _scratch_image(platform: str | None) -> ImageState:

@@ -30,7 +30,9 @@ class LocalWorker:
         self.root = root.ensure()
         self.blobs = LocalContentStore(root.content_dir)
         self.db = connect(root.db_path)
-        self.cache = CacheRecords(self.db)
+        # A builder's cache records are its own (state/root.py); images stay in metadata.db.
+        same = root.cache_db_path == root.db_path
+        self.cache = CacheRecords(self.db if same else connect(root.cache_db_path))
         self.snapshots = OverlaySnapshotter(root.snapshots_dir)
         # Ctrl-C: api._solve calls self.cancellation.cancel() (see engine/cancel.py).
         self.cancellation = Cancellation()
@@ -117,9 +119,9 @@ class LocalWorker:
                 self.ensure_blob(layer.digest)
                 _unpack_layer(self.blobs, self.snapshots, layer, layer.snapshot, parent)
             parent = layer.snapshot
-        if result.cached and result.layers and self.cache.get(result.key) is None:
-            # Now local: later builds hit it without --cache-from.
-            self.cache.put(result.key, result.layers, {"imported": True})
+        for key, chain in self.imported.along(result.layers) if self.imported is not None else ():
+            if self.cache.get(key) is None:  # unpacked now: later builds hit without --cache-from
+                self.cache.put(key, chain, {"imported": True})
 
     # -- execution -------------------------------------------------------------------
     def execute(self, op: Op, key: str, inputs: list[Result], progress, vertex) -> Result:

@@ -18,6 +18,7 @@ class ExportInput:
     image: object  # pallet.engine.config.ImageState
     created: str
     platform: str = ""
+    config_fields: dict = field(default_factory=dict, compare=False)  # extra top-level config keys (inline cache)
 
 
 @dataclass

@@ -99,6 +99,7 @@ def _commit_one(ctx: ExportContext, inp: ExportInput, opts: CommitOptions) -> Co
     config = inp.image.to_image_config([layer.diff_id for layer in inp.result.layers], inp.created)
     for key, value in ctx.labels.items():
         config["config"].setdefault("Labels", {})[key] = value
+    config.update(inp.config_fields)  # e.g. BuildKit's inline cache field (engine/remotecache)
     config_bytes = ImageConfig.from_dict(config).to_bytes()
     info = write_blob(blobs, config_bytes)
     manifest = Manifest(

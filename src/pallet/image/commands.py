@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from pallet.errors import OptionError, PalletError, UserError
 from pallet.image.config import format_time
+from pallet.image.descriptor import INDEX_TYPES
 from pallet.image.local import Image, LocalImages
 from pallet.image.reference import Reference, parse_reference, parse_tagged
 from pallet.image.store import ImageRecord
@@ -78,7 +79,7 @@ def tag_image(images: LocalImages, source: str, target: str) -> ImageRecord:
 def inspect_image(images: LocalImages, text: str) -> dict:
     """docker image inspect's JSON object, for the fields pallet has."""
     rec = images.resolve(text)
-    image = images.image(rec)
+    image = images.default_image(rec)
     cfg = image.config
     data = {
         "Id": image.image_id,
@@ -98,7 +99,25 @@ def inspect_image(images: LocalImages, text: str) -> dict:
     }
     if cfg.variant:
         data["Variant"] = cfg.variant
+    if rec.target.media_type in INDEX_TYPES:
+        data["Manifests"] = _manifests(images, rec.target)
     return data
+
+
+def _manifests(images: LocalImages, target) -> list[dict]:
+    """A multi-platform image's manifests, as docker's inspect lists them (ManifestSummary,
+    containerd image store): digest, descriptor with platform, and the image's platform."""
+    from pallet.content.base import read_blob
+    from pallet.image.manifest import Index
+
+    out = []
+    for desc in Index.from_bytes(read_blob(images.blobs, target.digest)).manifests:
+        summary = {"ID": desc.digest, "Descriptor": desc.to_dict(),
+                   "Available": images.blobs.has_blob(desc.digest), "Kind": "image"}
+        if desc.platform:
+            summary["ImageData"] = {"Platform": desc.platform.to_dict()}
+        out.append(summary)
+    return out
 
 
 @dataclass(frozen=True)

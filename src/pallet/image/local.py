@@ -104,6 +104,21 @@ class LocalImages:
             target = pick_platform(index.manifests, platform or host_platform())
         raise UserError("image index nesting is too deep")
 
+    def default_image(self, record_or_target: ImageRecord | Descriptor) -> Image:
+        """The host's image behind a name, else (an index of other platforms only, e.g. a
+        `--platform linux/arm64,linux/arm/v7` build) its first manifest's, as the
+        containerd image store shows such an index."""
+        try:
+            return self.image(record_or_target)
+        except NotFoundError:
+            record = record_or_target if isinstance(record_or_target, ImageRecord) else None
+            target = record.target if record else record_or_target
+            if target.media_type not in INDEX_TYPES:
+                raise
+            first = Index.from_bytes(read_blob(self.blobs, target.digest)).manifests[0]
+            image = self.image(Descriptor(first.media_type, first.digest, first.size))
+            return Image(record, image.manifest_desc, image.manifest, image.config_bytes)
+
     def content_size(self, image: Image) -> int:
         m = image.manifest
         return image.manifest_desc.size + m.config.size + sum(layer.size for layer in m.layers)
@@ -112,7 +127,7 @@ class LocalImages:
 
     def tag(self, name: str, target: Descriptor, platform: Platform | None = None) -> ImageRecord:
         """Point the reference `name` at `target` (a manifest or index already stored)."""
-        image = self.image(target, platform)
+        image = self.image(target, platform) if platform else self.default_image(target)
         ref = str(parse_tagged(name))
         return self.store.put(ref, target, image.image_id, self.content_size(image))
 

@@ -94,7 +94,7 @@ def _remove_records(root, inv: Inventory, doomed: set[tuple]) -> list[Item]:
     removed = []
     keys = [n[1] for n in doomed if n[0] == "cache"]
     if keys:
-        db = connect(root.db_path)
+        db = connect(root.cache_db_path)
         try:
             with transaction(db):
                 db.executemany("DELETE FROM cache WHERE key = ?", [(k,) for k in keys])

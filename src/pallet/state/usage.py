@@ -50,6 +50,7 @@ class Inventory:
     snapshots: dict[str, dict]  # name -> {"id", "kind", "chain"}
     cache_mounts: list  # CacheMountInfo
     building: bool  # a build holds its lease: leftovers are not leftovers yet
+    foreign_blobs: set = field(default_factory=set)  # other builders' cache records use them
     _blob_refs: dict = field(default_factory=dict)
 
     # -- references -----------------------------------------------------------------
@@ -150,7 +151,7 @@ class Inventory:
                              dir_size(cm.path), cm.last_used,
                              description=f"mount / from exec {cm.id}", in_use=is_in_use(cm)))
         for digest, size in sorted(self.blobs.items()):
-            if ("blob", digest) not in image_nodes:
+            if ("blob", digest) not in image_nodes and digest not in self.foreign_blobs:
                 rows.append(Item(("blob", digest), _short(digest), "regular", size,
                                  _mtime(_blob_path(self.root, digest)), description=digest))
         rows += self.leftovers()
@@ -203,16 +204,30 @@ def load_inventory(root, *, building: bool | None = None) -> Inventory:
     db = connect(root.db_path)
     try:
         images = ImageStore(db).list()
-        records = {}
-        for key, result, created, last_used in db.execute(
-                "SELECT key, result, created, last_used FROM cache"):
-            records[key] = {"layers": json.loads(result), "created": created,
-                            "last_used": last_used}
     finally:
         db.close()
+    records = _records(root.cache_db_path)
+    # Blobs that another builder's cache records use are that builder's too: this builder's
+    # du does not count them and its prune never deletes them (one content store per root).
+    foreign = {layer["digest"] for other in root.builders_with_cache()
+               if other.builder != root.builder and other.cache_db_path.exists()
+               for record in _records(other.cache_db_path).values() for layer in record["layers"]}
     return Inventory(root, images, _blobs(root), records, _snapshots(root),
                      list_cache_mounts(root.cache_mounts_dir),
-                     builds_running(root) if building is None else building)
+                     builds_running(root) if building is None else building, foreign)
+
+
+def _records(db_path) -> dict[str, dict]:
+    """The cache records of one builder: key -> {"layers", "created", "last_used"}."""
+    from pallet.state.db import connect
+
+    db = connect(db_path)
+    try:
+        return {key: {"layers": json.loads(result), "created": created, "last_used": last_used}
+                for key, result, created, last_used in db.execute(
+                    "SELECT key, result, created, last_used FROM cache")}
+    finally:
+        db.close()
 
 
 def _blobs(root) -> dict[str, int]:

@@ -10,6 +10,7 @@ build cache: each has its own cache records, step snapshots and cache mounts
     names.py      buildx's name rules and generated names
     select.py     which builder a command uses: --builder, BUILDX_BUILDER, `use`, default
     display.py    `ls` table and `inspect` text, as buildx prints them
+    remove.py     `rm`: free the builder's cache (prune --all), then forget the name
 """
 
 from pallet.builders.registry import Builder, BuilderError, Registry

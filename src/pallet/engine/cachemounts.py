@@ -103,14 +103,18 @@ class CacheMounts:
         """Make the copy once: build it beside, then rename, so a killed build leaves no half copy."""
         if copy.is_dir():
             return
-        tmp = copy.with_name(f"{copy.name}.new")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        if seed is not None:
-            seed(str(tmp))
-        os.chmod(tmp, DEFAULT_MODE if spec.mode is None else spec.mode)
-        os.chown(tmp, spec.uid or 0, spec.gid or 0)
-        os.rename(tmp, copy)
+        # shared users hold only a shared lock: the first to arrive makes the copy, alone
+        with FileLock(copy.with_name(f"{copy.name}.create.lock")):
+            if copy.is_dir():
+                return
+            tmp = copy.with_name(f"{copy.name}.new")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            if seed is not None:
+                seed(str(tmp))
+            os.chmod(tmp, DEFAULT_MODE if spec.mode is None else spec.mode)
+            os.chown(tmp, spec.uid or 0, spec.gid or 0)
+            os.rename(tmp, copy)
 
     def _touch(self, base: Path, cache_id: str) -> None:
         meta = base / "meta.json"

@@ -42,7 +42,7 @@ unless it is the last, unterminated piece of the stream."""
 
 DEFAULT_STATE_DIR = "/run/pallet/runc"
 FOREIGN_HINT = ("the executable is for another CPU architecture (exec format error); "
-                "use FROM --platform=$BUILDPLATFORM, or install qemu-user-static for emulation")
+                "use FROM --platform=$BUILDPLATFORM, or register emulators with `pallet binfmt --install`")
 
 
 class RuncNotFoundError(BuildError):

@@ -40,7 +40,9 @@ def find_busybox() -> Path:
         return Path(os.environ["PALLET_BUSYBOX"])
     if os.path.exists("/bin/busybox") and is_static_elf("/bin/busybox"):
         return Path("/bin/busybox")
-    debs = sorted(glob.glob("/var/cache/apt/archives/busybox-static_*.deb"))
+    # Only the host's: the cache may also hold arm64/armhf ones (pallet.testing.platforms).
+    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
+    debs = sorted(glob.glob(f"/var/cache/apt/archives/busybox-static_*_{arch or '*'}.deb"))
     if debs:
         return _extract_deb(debs[-1])
     raise BusyboxNotFoundError(f"no static busybox found: {HINT}")

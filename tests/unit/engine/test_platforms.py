@@ -222,3 +222,15 @@ def test_cross_compiling_build_needs_no_emulator(tmp_path):
 
 def test_status_is_json_serialisable(tmp_path):
     json.dumps(status(_fake_binfmt(tmp_path, {"qemu-aarch64": AARCH64_ENTRY, "jar": JAR_ENTRY})))
+
+
+def test_uninstall_removes_only_what_pallet_registered(tmp_path, monkeypatch):
+    from pallet.emulation.check import uninstall
+
+    binfmt = _fake_binfmt(tmp_path, {})
+    monkeypatch.setattr("os.path.exists", lambda p: True)
+    install(["aarch64"], binfmt)
+    (tmp_path / "qemu-aarch64").write_text(AARCH64_ENTRY)  # what the kernel would show
+    assert uninstall("linux/arm64", binfmt) == "qemu-aarch64"
+    assert (tmp_path / "qemu-aarch64").read_text() == "-1"  # the kernel's removal request
+    assert not (tmp_path / "markers" / "qemu-aarch64").exists()

@@ -144,7 +144,7 @@ def _progress(mode: str) -> str:
 
 
 def _platforms(items) -> list[str]:
-    from pallet.dockerfile.platforms import parse_platforms
+    from pallet.image.platform import parse_platforms
 
     out: list[str] = []
     for item in items:

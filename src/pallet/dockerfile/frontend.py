@@ -109,7 +109,7 @@ def resolve(staged, target: str | None = None, build_args: dict[str, str] | None
 
 
 def _predefined(staged, target, build_args, build_platform, target_platform):
-    from pallet.dockerfile.platforms import host_platform, platform_args
+    from pallet.image.platform import host_platform, platform_args
 
     build = _as_platform(build_platform) or host_platform()
     tplat = _as_platform(target_platform) or build
@@ -121,7 +121,7 @@ def _as_platform(value):
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        from pallet.dockerfile.platforms import parse_platform
+        from pallet.image.platform import parse_platform
 
         return parse_platform(value)
     return value

@@ -61,7 +61,7 @@ EMULATORS = (
 
 def emulator_for(platform: str) -> Emulator | None:
     """The emulator that runs `platform` ("linux/arm64", "linux/arm/v5"), if qemu has one."""
-    from pallet.dockerfile.platforms import parse_platform
+    from pallet.image.platform import parse_platform
 
     p = parse_platform(platform)
     for emu in EMULATORS:

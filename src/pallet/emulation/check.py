@@ -35,13 +35,13 @@ class Verdict:
 
 def native_platforms() -> list[str]:
     """What the host runs without help: its own platform and the older ones it includes."""
-    from pallet.dockerfile.platforms import compatible_platforms, host_platform
+    from pallet.image.platform import compatible_platforms, host_platform
 
     return [str(p) for p in compatible_platforms(host_platform())]
 
 
 def check_platform(platform: str, binfmt: Binfmt | None = None) -> Verdict:
-    from pallet.dockerfile.platforms import host_platform, parse_platform
+    from pallet.image.platform import host_platform, parse_platform
 
     norm = str(parse_platform(platform))
     if norm in native_platforms():

@@ -187,7 +187,7 @@ def step_prefix(platform: str, name: str, args: dict) -> str:
 
 
 def _target_suffix(platform: str, args: dict) -> str:
-    from pallet.dockerfile.platforms import Platform, parse_platform
+    from pallet.image.platform import Platform, parse_platform
 
     base = parse_platform(platform)
     if args.get("TARGETPLATFORM"):
@@ -212,11 +212,11 @@ def _scratch_image(platform: str | None) -> ImageState:
     """BuildKit's emptyImage: PATH set, WorkingDir "/"."""
     image = ImageState(config={"Env": [f"PATH={DEFAULT_PATH}"], "WorkingDir": "/"})
     if platform:
-        from pallet.dockerfile.platforms import parse_platform
+        from pallet.image.platform import parse_platform
 
         p = parse_platform(platform)
     else:
-        from pallet.dockerfile.platforms import host_platform
+        from pallet.image.platform import host_platform
 
         p = host_platform()
     image.os, image.architecture, image.variant = p.os, p.architecture, p.variant

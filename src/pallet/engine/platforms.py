@@ -48,7 +48,7 @@ class PlatformBuild:
         """
         if not self.platform:
             return self.target.image
-        from pallet.dockerfile.platforms import parse_platform
+        from pallet.image.platform import parse_platform
 
         p = parse_platform(self.platform)
         image = self.target.image.clone()

@@ -136,15 +136,22 @@ class LocalImages:
 
 
 def pick_platform(manifests: list[Descriptor], want: Platform) -> Descriptor:
-    """containerd's platform matching, simplified: same os/arch (and variant when both say)."""
+    """The manifest that runs best on `want`, in containerd's order (exact platform first,
+    then the older variants it can also run, e.g. arm/v6 on arm/v7)."""
+    from pallet.image.platform import compatible_platforms, normalize
+
     usable = [d for d in manifests if not (d.platform and d.platform.architecture == "unknown")]
-    for d in usable:
-        p = d.platform
-        if p and p.os == want.os and p.architecture == want.architecture and (
-            not p.variant or not want.variant or p.variant == want.variant
-        ):
-            return d
+    for candidate in compatible_platforms(normalize(want)):
+        for d in usable:
+            if d.platform and _same(normalize(d.platform), candidate):
+                return d
     if len(usable) == 1 and usable[0].platform is None:
         return usable[0]
     have = ", ".join(str(d.platform) for d in usable if d.platform) or "none"
     raise NotFoundError(f"no image for platform {want} (the index has: {have})")
+
+
+def _same(have: Platform, want: Platform) -> bool:
+    """An index entry without a variant stands for the architecture's default one."""
+    return (have.os, have.architecture) == (want.os, want.architecture) and (
+        not have.variant or have.variant == want.variant)

@@ -54,7 +54,7 @@ def find_busybox_deb(platform: str) -> Path | None:
 @functools.cache
 def busybox_binary(platform: str) -> Path:
     """The static busybox executable for `platform` (the host's own for the host)."""
-    from pallet.dockerfile.platforms import host_platform
+    from pallet.image.platform import host_platform
 
     if platform == str(host_platform()):
         return find_busybox()

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from pallet.dockerfile import frontend
-from pallet.dockerfile.platforms import host_platform
+from pallet.image.platform import host_platform
 from pallet.emulation.arches import emulator_for, emulator_named
 from pallet.emulation.binfmt import Binfmt, parse_entry
 from pallet.emulation.check import EmulatorMissingError, check_platform, install, status

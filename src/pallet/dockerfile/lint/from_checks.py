@@ -37,7 +37,7 @@ def expand_platform(st, lex, env, known: set[str], linter):
 
 
 def _parse_platform(st, result, env) -> str:
-    from pallet.dockerfile.platforms import parse_platform
+    from pallet.image.platform import parse_platform
 
     try:
         return str(parse_platform(result.value))
@@ -92,7 +92,7 @@ def _report_const_platform(st, result, linter) -> None:
     if result.matched or result.unmatched:
         return
     try:
-        from pallet.dockerfile.platforms import parse_platform
+        from pallet.image.platform import parse_platform
 
         p = parse_platform(result.value)
     except Exception:  # noqa: BLE001 - a bad platform fails later with its own error

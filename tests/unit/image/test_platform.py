@@ -1,11 +1,11 @@
-"""pallet.dockerfile.platforms: containerd's Parse + Normalize, Format and Only."""
+"""pallet.image.platform: containerd's Parse + Normalize, Format and Only."""
 
 from __future__ import annotations
 
 import pytest
 
-from pallet.dockerfile import platforms
-from pallet.dockerfile.platforms import (
+from pallet.image import platform as platforms
+from pallet.image.platform import (
     Platform,
     compatible_platforms,
     host_platform,

@@ -25,38 +25,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pallet.archive.whiteout import OPAQUE_MARKER, OPAQUE_XATTR, whited_out
+from pallet.archive.rootpath import resolve_in_root
 from pallet.errors import UserError
-
-MAX_SYMLINKS = 40
-
 
 class LayerPathError(UserError):
     """A layer entry that would land outside the extraction root."""
-
-
-def resolve_in_root(root: str, name: str, *, follow_last: bool = False) -> str:
-    """The host path of `name` inside `root`, following symlinks as if `root` were `/`."""
-    todo = [p for p in name.split("/") if p not in ("", ".")]
-    done: list[str] = []
-    hops = 0
-    while todo:
-        part = todo.pop(0)
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        host = os.path.join(root, *done, part)
-        if (todo or follow_last) and os.path.islink(host):
-            hops += 1
-            if hops > MAX_SYMLINKS:
-                raise LayerPathError(f'too many levels of symbolic links resolving "{name}"')
-            target = os.readlink(host)
-            if target.startswith("/"):
-                done = []
-            todo = [p for p in target.split("/") if p not in ("", ".")] + todo
-            continue
-        done.append(part)
-    return os.path.join(root, *done)
 
 
 def _remove(path: str) -> None:

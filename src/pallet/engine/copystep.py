@@ -39,7 +39,7 @@ def run_copy(worker, op, source, mounts) -> None:
 
 def run_mkdir(worker, op, mounts) -> None:
     """WORKDIR: make the directory (and its parents), owned by the stage's USER."""
-    from pallet.archive.tarreader import resolve_in_root
+    from pallet.archive.rootpath import resolve_in_root
 
     with _mounted(worker, mounts) as root:
         if not os.path.isdir(resolve_in_root(str(root), op.path, follow_last=True)):
@@ -59,7 +59,7 @@ def _owner(root: Path, user: str):
 
 
 def _makedirs(root: Path, path: str, user) -> None:
-    from pallet.archive.tarreader import resolve_in_root
+    from pallet.archive.rootpath import resolve_in_root
 
     parts = [p for p in path.split("/") if p]
     current = "/"

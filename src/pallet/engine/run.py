@@ -101,7 +101,7 @@ def _add_mount(worker, stack: ExitStack, step: _StepMounts, mount, source) -> No
 # -- bind -------------------------------------------------------------------------------
 def _bind_source(worker, stack: ExitStack, mount, source) -> str:
     """The host path to bind: inside the context, or inside a stage's filesystem."""
-    from pallet.archive.tarreader import resolve_in_root
+    from pallet.archive.rootpath import resolve_in_root
 
     root = source.context_path or _view(worker, stack, source)
     path = resolve_in_root(root, mount.source_path or "/", follow_last=True)

@@ -11,36 +11,11 @@ import os
 import stat
 from pathlib import Path
 
-MAX_SYMLINKS = 255
-
+from pallet.archive import rootpath
 
 def resolve_in_root(root: str | os.PathLike[str], path: str) -> Path:
-    """The host path of `path` in `root`, following symlinks as if `root` were `/`."""
-    root = Path(root)
-    todo = [p for p in path.split("/") if p]
-    todo.reverse()
-    done: list[str] = []
-    links = 0
-    while todo:
-        part = todo.pop()
-        if part == ".":
-            continue
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        here = root.joinpath(*done, part)
-        if not here.is_symlink():
-            done.append(part)
-            continue
-        links += 1
-        if links > MAX_SYMLINKS:
-            raise OSError(f"too many levels of symbolic links: {path}")
-        target = os.readlink(here)
-        if target.startswith("/"):
-            done = []
-        todo.extend(reversed([p for p in target.split("/") if p]))
-    return root.joinpath(*done)
+    """The host path of `path` in `root`, its last symlink followed too."""
+    return Path(rootpath.resolve_in_root(root, path, follow_last=True))
 
 
 def ensure_workdir(root: str | os.PathLike[str], cwd: str, uid: int, gid: int) -> None:

@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from pallet.archive.rootpath import SymlinkLoopError
+
 from pallet.executor.rootfs import ensure_workdir, find_stubs, remove_stubs, resolve_in_root
 
 RESOLVE_CASES = [
@@ -33,7 +35,7 @@ def root(tmp_path):
 @pytest.mark.parametrize("path, expected", RESOLVE_CASES, ids=[c[0] for c in RESOLVE_CASES])
 def test_resolve_in_root(root, path, expected):
     if expected is None:
-        with pytest.raises(OSError, match="too many levels"):
+        with pytest.raises(SymlinkLoopError, match="too many levels"):
             resolve_in_root(root, path)
     else:
         assert resolve_in_root(root, path) == root / expected

@@ -14,7 +14,6 @@ import time
 
 from pallet.errors import OptionError
 
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 _DURATION = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)")
 _SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$")
@@ -279,12 +278,10 @@ def parse_size(text: str) -> int:
 
 
 def human_size(size: float) -> str:
-    """go-units HumanSize: decimal units, 4 significant digits ("16.43MB", "0B")."""
-    i = 0
-    while size >= 1000 and i < len(_UNITS) - 1:
-        size /= 1000
-        i += 1
-    return "%.*g%s" % (4, size, _UNITS[i])
+    """go-units HumanSize, as buildx du prints it: 4 significant digits ("16.43MB")."""
+    from pallet.image.display import human_size as go_human_size
+
+    return go_human_size(size, 4)
 
 
 def tab_table(rows: list[list[str]]) -> str:

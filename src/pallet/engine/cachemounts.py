@@ -160,11 +160,4 @@ def list_cache_mounts(root_dir: str | os.PathLike[str]) -> list[CacheMountInfo]:
 
 def is_in_use(info: CacheMountInfo) -> bool:
     """Whether any step holds a copy of this cache now (tries each lock without waiting)."""
-    for lock_path in info.path.glob("*.lock"):
-        lock = FileLock(lock_path, timeout=0)
-        try:
-            lock.acquire()
-        except StoreError:
-            return True
-        lock.release()
-    return False
+    return any(FileLock.is_held(lock_path) for lock_path in info.path.glob("*.lock"))

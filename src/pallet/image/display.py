@@ -14,13 +14,14 @@ from pallet.image.gojson import go_marshal
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
-def human_size(size: float) -> str:
-    """go-units HumanSizeWithPrecision(size, 3): 4265000 -> "4.26MB", 0 -> "0B"."""
+def human_size(size: float, precision: int = 3) -> str:
+    """go-units HumanSizeWithPrecision: 4265000 -> "4.26MB", 0 -> "0B". docker images uses
+    3 significant digits, buildx du 4 (HumanSize)."""
     i = 0
     while size >= 1000 and i < len(_SIZE_UNITS) - 1:
         size /= 1000
         i += 1
-    return "%.*g%s" % (3, size, _SIZE_UNITS[i])
+    return "%.*g%s" % (precision, size, _SIZE_UNITS[i])
 
 
 def human_duration(seconds: float) -> str:

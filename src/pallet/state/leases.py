@@ -47,10 +47,4 @@ def gc_lease(root, *, wait: bool = True, stderr=None) -> Iterator[None]:
 
 
 def builds_running(root) -> bool:
-    lock = FileLock(root.lock_path(GC_LOCK), timeout=0)
-    try:
-        lock.acquire()
-    except StoreError:
-        return True
-    lock.release()
-    return False
+    return FileLock.is_held(root.lock_path(GC_LOCK))

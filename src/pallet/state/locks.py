@@ -30,6 +30,19 @@ class FileLock:
     def locked(self) -> bool:
         return self._fd is not None
 
+    @classmethod
+    def is_held(cls, path: Path | str) -> bool:
+        """Whether another holder has the lock now (tried without waiting)."""
+        from pallet.errors import StoreError
+
+        lock = cls(path, timeout=0)
+        try:
+            lock.acquire()
+        except StoreError:
+            return True
+        lock.release()
+        return False
+
     def acquire(self) -> FileLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

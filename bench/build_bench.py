@@ -197,6 +197,12 @@ def _copy_real_files(top: Path, total: int) -> None:
 
 # -- layer export throughput -----------------------------------------------------------------
 
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def bench_export(b: Bench) -> None:
     print("export: a 300 MB tree -> layer blob (tar + compress + digest) vs gzip -6")
     from pallet.archive.compression import Compression
@@ -207,15 +213,14 @@ def bench_export(b: Bench) -> None:
     tree = b.work / "export-tree"
     _copy_real_files(tree, total=300 * 2**20)
     subprocess.run(["sync"])
-    store = LocalContentStore(b.work / "export-blobs")
-    start = time.perf_counter()
-    write_layer(store, lambda out: write_tree(tree, out, epoch=0), Compression.GZIP)
-    ours = time.perf_counter() - start
+    # best of 3 for both sides, so neither pays alone for a cold page cache
+    ours = min(_timed(lambda: write_layer(LocalContentStore(b.work / f"export-blobs-{i}"),
+                                          lambda out: write_tree(tree, out, epoch=0),
+                                          Compression.GZIP)) for i in range(3))
     plain_tar = b.work / "export.tar"
     subprocess.run(["tar", "-C", tree, "-cf", plain_tar, "."], check=True)
-    start = time.perf_counter()
-    subprocess.run(f"gzip -6 -c {plain_tar} > /dev/null", shell=True, check=True)
-    gz = time.perf_counter() - start
+    gz = min(_timed(lambda: subprocess.run(f"gzip -6 -c {plain_tar} > /dev/null", shell=True,
+                                           check=True)) for _ in range(3))
     mb = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file()) / 2**20
     b.report(f"pallet layer export of {mb:.0f} MB", ours, f"{mb / ours:.0f} MB/s")
     b.report("gzip -6 of the same tree's tar (tar not counted)", gz, f"{mb / gz:.0f} MB/s")

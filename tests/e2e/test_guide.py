@@ -266,3 +266,22 @@ def _wait_for_port(port: int, timeout: float = 10) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"the server did not listen on {port}")
+
+
+# -- cache mounts (issue 4) -------------------------------------------------------------------
+
+VERBOSE_BUILD = (GUIDE / "6-bind-mounts.Dockerfile").read_text().replace(
+    "go build -o", "go build -v -o")
+
+
+def test_after_prune_the_plain_log_shows_run_output_in_buildkit_form(pallet, app):
+    """`builder prune -af`, then `build --target=client --progress=plain 2> log1.txt`: the
+    RUN step's output lines appear as `#N <seconds> <line>` (the speed-up the cache mounts
+    give is bench/cache_mount_bench.py's figure)."""
+    (app / "Dockerfile").write_text(VERBOSE_BUILD)
+    pallet("builder", "prune", "-af")
+    log1 = pallet("build", "--target=client", "--progress=plain", app).stderr
+    run_lines = re.findall(r"^#(\d+) (\d+\.\d{3}) (.+)$", log1, re.M)
+    assert any(line == "github.com/pallet-build/buildme/cmd/client" for _, _, line in run_lines), log1
+    step = next(n for n, _, line in run_lines if line.endswith("cmd/client"))
+    assert re.search(rf"^#{step} \[build-client 2/2\] RUN --mount=type=cache", log1, re.M), log1

@@ -85,7 +85,8 @@ def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> B
                                meta=OpMeta(name="[internal] load build context"))
     # One conversion per --platform (engine/platforms.py); remote cache follows the first.
     builds = convert_platforms(plan, options, context=context_op, epoch=epoch,
-                               resolver=LocalResolver(worker.blobs, worker.db, pull=options.pull))
+                               resolver=LocalResolver(worker.blobs, worker.db, pull=options.pull,
+                                                      progress=progress))
     target = builds[0].target
     for build in builds:
         check_entitlements(build.op, options.allow, options.network)

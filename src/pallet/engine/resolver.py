@@ -10,12 +10,13 @@ MISSING_HINT = ("the image is not in pallet's local store and could not be pulle
 
 
 class LocalResolver:
-    def __init__(self, blobs, db, *, pull: bool = False) -> None:
+    def __init__(self, blobs, db, *, pull: bool = False, progress=None) -> None:
         from pallet.image.local import LocalImages
         from pallet.image.store import ImageStore
 
         self.images = LocalImages(blobs, ImageStore(db))
         self.pull = pull  # `build --pull`: ask the registry even when the store has the name
+        self.progress = progress
         self._pulled: set[tuple[str, object]] = set()  # once per build, however many FROMs
 
     def resolve(self, ref: str, platform: str | None) -> ResolvedImage:
@@ -44,9 +45,15 @@ class LocalResolver:
         if (name, plat) in self._pulled:
             return
         self._pulled.add((name, plat))
+        vertex = self.progress.vertex(f"[internal] load metadata for {name}") if self.progress else None
+        report = (lambda line: self.progress.status(vertex, line)) if vertex else (lambda line: None)
         try:
-            pull(name, platform=plat, images=self.images)
+            pull(name, platform=plat, images=self.images, report=report)
         except RegistryError as err:
+            if vertex:
+                self.progress.done(vertex, error=err.message)
             raise type(err)(f"failed to resolve source metadata for {name}: {err.message}",
                             hint=f"{MISSING_HINT}; the registry said: {err.hint}" if err.hint
                             else MISSING_HINT, code=err.code, status=err.status) from err
+        if vertex:
+            self.progress.done(vertex)

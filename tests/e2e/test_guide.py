@@ -285,3 +285,26 @@ def test_after_prune_the_plain_log_shows_run_output_in_buildkit_form(pallet, app
     assert any(line == "github.com/pallet-build/buildme/cmd/client" for _, _, line in run_lines), log1
     step = next(n for n, _, line in run_lines if line.endswith("cmd/client"))
     assert re.search(rf"^#{step} \[build-client 2/2\] RUN --mount=type=cache", log1, re.M), log1
+
+
+# -- the guide's first section, as written (issue 7) -------------------------------------------
+
+def test_guide_run_exec_stop_flow(pallet, app):
+    """`build --tag=buildme`, `run --name=buildme --rm --detach buildme`, `exec -i buildme
+    /bin/client` (the client talks to the server inside the container), `stop buildme`."""
+    shutil.copy(GUIDE / "1-single-stage.Dockerfile", app / "Dockerfile")
+    pallet("build", "--tag=buildme", app)
+    cid = pallet("run", "--name=buildme", "--rm", "--detach", "buildme").stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid)
+    try:
+        for _ in range(100):  # the server needs a moment to listen
+            if "Listening" in pallet("logs", "buildme").stderr + pallet("logs", "buildme").stdout:
+                break
+            time.sleep(0.1)
+        proc = subprocess.run([*PALLET, "exec", "-i", "buildme", "/bin/client"], input="hello pallet\n",
+                              env=pallet.env, text=True, capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert "server: OLLEH TELLAP" in proc.stdout
+    finally:
+        pallet("stop", "-t", "1", "buildme")
+    assert "buildme" not in pallet("ps", "-a").stdout  # --rm: gone after stop

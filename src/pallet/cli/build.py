@@ -7,8 +7,6 @@ and `--check` run here; a plain build hands the options to `pallet.build`.
 
 from __future__ import annotations
 
-import argparse
-
 _LIST = {"action": "append", "default": []}
 # (flags, argparse keyword arguments); dest names match BuildOptions where they can.
 FLAGS: tuple[tuple[tuple[str, ...], dict], ...] = (

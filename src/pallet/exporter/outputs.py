@@ -379,15 +379,3 @@ def _check_combinations(specs: list[OutputSpec], options) -> None:
     if sum(1 for s in specs if getattr(s, "dest", "") == "-") > 1:
         raise OptionError("only one output can be written to stdout",
                           hint="give the other outputs a dest=FILE")
-    for spec in specs:
-        if isinstance(spec, ImageOutput) and spec.push:
-            _check_push_available()
-
-
-def _check_push_available() -> None:
-    try:
-        from pallet.registry.api import push  # noqa: F401
-    except ImportError:
-        raise OptionError("pushing to a registry is not supported yet",
-                          hint="use --load (or -o type=oci,dest=FILE) and push the image"
-                               " with skopeo copy for now") from None

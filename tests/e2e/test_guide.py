@@ -25,23 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from pallet.testing import require_runtime, unmount_all_under
+from pallet.testing import require_runtime, require_tools, unmount_all_under
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples/buildme"
 GUIDE = EXAMPLE / "guide"
 PALLET = [sys.executable, "-m", "pallet.cli.main"]
 CACHE = Path(os.environ.get("PALLET_E2E_CACHE", "/tmp/pallet-e2e-cache"))
-
-
-def require_tools(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if not missing:
-        return
-    reason = f"missing: {', '.join(missing)} (bash scripts/install)"
-    if os.environ.get("PALLET_REQUIRE_ALL") == "1":
-        pytest.fail(reason + " (PALLET_REQUIRE_ALL=1)")
-    pytest.skip(reason)
 
 
 class Pallet:

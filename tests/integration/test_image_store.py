@@ -10,19 +10,16 @@ import tarfile
 
 import pytest
 
+from pallet.testing import require_tools, skip_or_fail
+
 from pallet.cli.main import main
 
-REQUIRE_ALL = os.environ.get("PALLET_REQUIRE_ALL") == "1"
 BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
 
 
 def need_tool(name):
-    path = shutil.which(name)
-    if path is None:
-        if REQUIRE_ALL:
-            pytest.fail(f"{name} is not installed (PALLET_REQUIRE_ALL=1): apt-get install -y {name}")
-        pytest.skip(f"{name} is not installed")
-    return path
+    require_tools(name)
+    return shutil.which(name)
 
 
 @pytest.fixture(autouse=True)
@@ -216,9 +213,7 @@ def test_busybox_base_matches_the_golden(tmp_path, pallet, shared_dir):
     """`pallet import` of make_base.sh's rootfs gives exactly golden/_base.json."""
     goldens = shared_dir / "buildkit-goldens"
     if os.geteuid() != 0 or not (shutil.which("busybox") or os.path.exists("/bin/busybox")):
-        if REQUIRE_ALL:
-            pytest.fail("needs root and busybox-static (apt-get install -y busybox-static)")
-        pytest.skip("needs root and busybox-static")
+        skip_or_fail(["root and busybox-static (apt-get install -y busybox-static)"])
     rootfs = tmp_path / "busybox-rootfs.tar"
     subprocess.run(["bash", str(goldens / "tools" / "make_base.sh"), str(rootfs)], check=True, capture_output=True)
     pallet("import", *sum((["--change", c] for c in BASE_CHANGES), []), str(rootfs), "busybox:local")

@@ -17,7 +17,7 @@ import tarfile
 import pytest
 
 from pallet.cli.main import main
-from pallet.testing import require_runtime
+from pallet.testing import require_runtime, require_tools, skip_or_fail
 from pallet.testing.platforms import (
     MULTI_PLATFORMS,
     busybox_binary,
@@ -26,7 +26,6 @@ from pallet.testing.platforms import (
     require_emulation,
 )
 
-REQUIRE_ALL = os.environ.get("PALLET_REQUIRE_ALL") == "1"
 ALL = ",".join(MULTI_PLATFORMS)
 DIRS = ["linux_amd64", "linux_arm64", "linux_arm_v7"]
 UNAME = {"linux_amd64": "x86_64", "linux_arm64": "aarch64", "linux_arm_v7": "armv7l"}
@@ -56,10 +55,8 @@ COPY --from=build /out/ /
 
 
 def need_tool(name):
-    if shutil.which(name) is None:
-        if REQUIRE_ALL:
-            pytest.fail(f"{name} is not installed (PALLET_REQUIRE_ALL=1): apt-get install -y {name}")
-        pytest.skip(f"{name} is not installed")
+    require_tools(name)
+    return shutil.which(name)
 
 
 @pytest.fixture(autouse=True)
@@ -89,9 +86,7 @@ def multi(pallet):
     try:
         tars = {p: platform_tar(p) for p in MULTI_PLATFORMS}
     except FileNotFoundError as err:
-        if REQUIRE_ALL:
-            pytest.fail(f"{err} (PALLET_REQUIRE_ALL=1)")
-        pytest.skip(str(err))
+        skip_or_fail([str(err)])
     names = []
     for platform, tar in tars.items():
         name = "busybox:multi-" + platform.replace("/", "-")

@@ -14,10 +14,11 @@ import tarfile
 
 import pytest
 
+from pallet.testing import require_tools
+
 from pallet.cli.main import main
 from pallet.testing import busybox_tar, require_runtime
 
-REQUIRE_ALL = os.environ.get("PALLET_REQUIRE_ALL") == "1"
 BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
 DOCKERFILE = """\
 FROM busybox:local AS build
@@ -33,10 +34,8 @@ FROM build AS full
 
 
 def need_tool(name):
-    if shutil.which(name) is None:
-        if REQUIRE_ALL:
-            pytest.fail(f"{name} is not installed (PALLET_REQUIRE_ALL=1): apt-get install -y {name}")
-        pytest.skip(f"{name} is not installed")
+    require_tools(name)
+    return shutil.which(name)
 
 
 @pytest.fixture(autouse=True)

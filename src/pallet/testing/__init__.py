@@ -12,9 +12,17 @@ from pallet.testing.busybox import (
     make_busybox_rootfs,
     write_rootfs_tar,
 )
-from pallet.testing.runtime import missing_runtime, mounts_under, require_runtime, unmount_all_under
+from pallet.testing.runtime import (
+    missing_runtime,
+    mounts_under,
+    require_runtime,
+    require_tools,
+    skip_or_fail,
+    unmount_all_under,
+)
 
 __all__ = [
     "busybox_rootfs", "busybox_tar", "commit_busybox", "make_busybox_rootfs", "missing_runtime",
-    "mounts_under", "require_runtime", "unmount_all_under", "write_rootfs_tar",
+    "mounts_under", "require_runtime", "require_tools", "skip_or_fail", "unmount_all_under",
+    "write_rootfs_tar",
 ]

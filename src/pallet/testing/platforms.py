@@ -23,6 +23,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from pallet.testing.runtime import skip_or_fail
 from pallet.testing.busybox import (
     _normalize,
     _session_dir,
@@ -156,8 +157,6 @@ def missing_emulation(platforms: tuple[str, ...] = MULTI_PLATFORMS) -> list[str]
 def require_emulation(platforms: tuple[str, ...] = MULTI_PLATFORMS) -> None:
     """Register the emulators `platforms` need (only those, only if missing), then skip the
     calling test if something is still missing; fail instead under PALLET_REQUIRE_ALL=1."""
-    import pytest
-
     from pallet.emulation import check_platform, install
     from pallet.emulation.arches import emulator_for
     from pallet.errors import PalletError
@@ -169,10 +168,4 @@ def require_emulation(platforms: tuple[str, ...] = MULTI_PLATFORMS) -> None:
             install(names)
         except PalletError:
             pass  # reported below, as what is missing
-    missing = missing_emulation(platforms)
-    if not missing:
-        return
-    reason = "missing: " + "; ".join(missing)
-    if os.environ.get("PALLET_REQUIRE_ALL") == "1":
-        pytest.fail(reason + " (PALLET_REQUIRE_ALL=1)")
-    pytest.skip(reason)
+    skip_or_fail(missing_emulation(platforms))

@@ -26,9 +26,19 @@ def missing_runtime() -> list[str]:
 
 def require_runtime() -> None:
     """Skip the calling test when something is missing; fail instead under PALLET_REQUIRE_ALL=1."""
+    skip_or_fail(missing_runtime())
+
+
+def require_tools(*tools: str) -> None:
+    """Skip (or fail under PALLET_REQUIRE_ALL=1) unless every program is on PATH."""
+    skip_or_fail([f"{t} (bash scripts/install)" for t in tools if shutil.which(t) is None])
+
+
+def skip_or_fail(missing: list[str]) -> None:
+    """Nothing missing: return. Else skip the test, or fail it under PALLET_REQUIRE_ALL=1
+    (what CI sets), so a missing install step cannot pass as a skip."""
     import pytest
 
-    missing = missing_runtime()
     if not missing:
         return
     reason = "missing: " + "; ".join(missing)

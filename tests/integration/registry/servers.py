@@ -19,19 +19,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 
-REQUIRE_ALL = os.environ.get("PALLET_REQUIRE_ALL") == "1"
 SERVICE = "pallet-test-registry"
 ISSUER = "pallet-test-issuer"
 
 
 def need_tool(name: str, package: str) -> str:
+    from pallet.testing import skip_or_fail
+
     path = shutil.which(name)
-    if path is None:
-        if REQUIRE_ALL:
-            pytest.fail(f"{name} is not installed (PALLET_REQUIRE_ALL=1): apt-get install -y {package}")
-        pytest.skip(f"{name} is not installed (apt-get install -y {package})")
+    skip_or_fail([] if path else [f"{name} (apt-get install -y {package})"])
     return path
 
 

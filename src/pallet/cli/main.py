@@ -62,10 +62,27 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 141
-    except Exception:  # a bug in pallet, not a user mistake: say so and show everything
-        print("internal error: this is a bug in pallet, please report it", file=sys.stderr)
-        traceback.print_exc()
-        return 70
+    except OSError as err:  # a path the user gave that cannot be read or written
+        if args.debug:
+            raise
+        if err.filename is None:
+            return internal_error()
+        what = (err.strerror or str(err)).lower()
+        print(f"error: {what}: {err.filename}", file=sys.stderr)
+        print("hint: check the path and its permissions (run with --debug for details)",
+              file=sys.stderr)
+        return 1
+    except Exception:
+        if args.debug:
+            raise
+        return internal_error()
+
+
+def internal_error() -> int:
+    """A bug in pallet, not a user mistake: say so and show everything."""
+    print("internal error: this is a bug in pallet, please report it", file=sys.stderr)
+    traceback.print_exc()
+    return 70
 
 
 if __name__ == "__main__":

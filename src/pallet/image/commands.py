@@ -189,6 +189,9 @@ def save_to_path(images: LocalImages, names: list[str], path: str, fmt: str = "d
     """Write the archive beside `path` and rename it into place, so a failed save leaves
     no half-written file."""
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UserError(f"failed to save image: open {path}: no such file or directory",
+                        hint=f'create the directory "{directory}" first')
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pallet-save-")
     try:
         with os.fdopen(fd, "wb") as f:

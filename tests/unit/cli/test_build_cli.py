@@ -111,3 +111,11 @@ def test_check_exit_codes(ctx, capsys):
 def test_check_without_warnings(ctx, capsys):
     assert main(["build", "--call=check", str(ctx)]) == 0
     assert capsys.readouterr().out == "Check complete, no warnings found.\n"
+
+
+def test_an_unreadable_path_is_an_error_not_a_traceback(tmp_path, capsys):
+    from pallet.cli.main import main as cli
+
+    assert cli(["load", "-i", str(tmp_path / "missing.tar")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "missing.tar" in err

@@ -118,7 +118,7 @@ class PalletError(Exception):
     def render(self) -> str:
         """The full text the CLI prints: message, snippet (if any), hint."""
         parts = [f"error: {self.message}"]
-        if self.step:
+        if self.step and self.output:  # BuildKit's block with the step's last output lines
             parts += ["", "------", f" > {self.step}:", *self.output, "------"]
         snippet = self.snippet()
         if snippet:

@@ -7,6 +7,8 @@ import tempfile
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from pallet.errors import BuildError
+
 
 @contextmanager
 def _mounted(worker, mounts):
@@ -43,7 +45,12 @@ def run_mkdir(worker, op, mounts) -> None:
 
     with _mounted(worker, mounts) as root:
         if not os.path.isdir(resolve_in_root(str(root), op.path, follow_last=True)):
-            _makedirs(root, op.path, _owner(root, op.user))
+            try:
+                _makedirs(root, op.path, _owner(root, op.user))
+            except OSError as err:  # e.g. a file where a directory should be
+                raise BuildError(f"mkdir {op.path}: {(err.strerror or str(err)).lower()}",
+                                 hint="a path component of the WORKDIR exists and is not a "
+                                      "directory") from None
 
 
 def _owner(root: Path, user: str):

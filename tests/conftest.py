@@ -25,3 +25,19 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"{SHARED} is missing: the tests need ../shared beside the checkout")
     return SHARED
+
+
+@pytest.fixture
+def pallet(capsys):
+    """Run the CLI in-process: `pallet(*argv, ok=True) -> (exit code, stdout, stderr)`;
+    asserts success unless ok=False."""
+    from pallet.cli.main import main
+
+    def run(*argv, ok=True):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        if ok:
+            assert code == 0, err
+        return code, out, err
+
+    return run

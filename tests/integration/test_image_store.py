@@ -10,16 +10,12 @@ import tarfile
 
 import pytest
 
-from pallet.testing import require_tools, skip_or_fail
+from pallet.testing import require_tool, skip_or_fail
 
-from pallet.cli.main import main
 
 BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
 
 
-def need_tool(name):
-    require_tools(name)
-    return shutil.which(name)
 
 
 @pytest.fixture(autouse=True)
@@ -29,16 +25,6 @@ def root(tmp_path, monkeypatch):
     return tmp_path / "root"
 
 
-@pytest.fixture
-def pallet(capsys):
-    def run(*argv, ok=True):
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        if ok:
-            assert code == 0, err
-        return code, out, err
-
-    return run
 
 
 def make_rootfs(path, files=None, mtime=1_672_531_200):
@@ -187,7 +173,7 @@ def test_import_from_stdin_gzip(tmp_path, pallet, monkeypatch):
 
 
 def test_skopeo_reads_both_archives(tmp_path, pallet, imported):
-    skopeo = need_tool("skopeo")
+    skopeo = require_tool("skopeo")
     docker_tar, oci_tar = tmp_path / "d.tar", tmp_path / "o.tar"
     pallet("save", "-o", str(docker_tar), "base:local")
     pallet("save", "--format", "oci", "-o", str(oci_tar), "base:local")
@@ -199,7 +185,7 @@ def test_skopeo_reads_both_archives(tmp_path, pallet, imported):
 
 
 def test_umoci_unpacks_the_oci_archive(tmp_path, pallet, imported):
-    umoci = need_tool("umoci")
+    umoci = require_tool("umoci")
     archive = tmp_path / "o.tar"
     pallet("save", "--format", "oci", "-o", str(archive), "base:local")
     layout = tmp_path / "layout"

@@ -16,8 +16,7 @@ import tarfile
 
 import pytest
 
-from pallet.cli.main import main
-from pallet.testing import require_runtime, require_tools, skip_or_fail
+from pallet.testing import require_runtime, require_tool, skip_or_fail
 from pallet.testing.platforms import (
     MULTI_PLATFORMS,
     busybox_binary,
@@ -54,9 +53,6 @@ COPY --from=build /out/ /
 """
 
 
-def need_tool(name):
-    require_tools(name)
-    return shutil.which(name)
 
 
 @pytest.fixture(autouse=True)
@@ -67,16 +63,6 @@ def root(tmp_path, monkeypatch):
     return tmp_path / "root"
 
 
-@pytest.fixture
-def pallet(capsys):
-    def run(*argv, ok=True):
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        if ok:
-            assert code == 0, err
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture
@@ -182,7 +168,7 @@ def test_tar_output_is_split_per_platform(tmp_path, pallet, multi):
 
 # -- cross-compilation -------------------------------------------------------------------
 def test_cross_compiling_stages_run_natively_once(tmp_path, pallet, multi, monkeypatch):
-    need_tool("file")
+    require_tool("file")
     # No emulator at all: the pinned stages must not need one.
     empty = tmp_path / "no-binfmt"
     empty.mkdir()

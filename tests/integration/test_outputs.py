@@ -7,16 +7,14 @@ tools nobody here wrote (tar, skopeo, umoci).
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import tarfile
 
 import pytest
 
-from pallet.testing import require_tools
+from pallet.testing import require_tool
 
-from pallet.cli.main import main
 from pallet.testing import busybox_tar, require_runtime
 
 BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
@@ -33,9 +31,6 @@ FROM build AS full
 """
 
 
-def need_tool(name):
-    require_tools(name)
-    return shutil.which(name)
 
 
 @pytest.fixture(autouse=True)
@@ -46,16 +41,6 @@ def root(tmp_path, monkeypatch):
     return tmp_path / "root"
 
 
-@pytest.fixture
-def pallet(capsys):
-    def run(*argv, ok=True):
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        if ok:
-            assert code == 0, err
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture
@@ -97,8 +82,8 @@ def test_tar_output_has_the_merged_filesystem(tmp_path, pallet, ctx):
 
 
 def test_image_outputs_read_by_skopeo_and_umoci(tmp_path, pallet, ctx):
-    need_tool("skopeo")
-    need_tool("umoci")
+    require_tool("skopeo")
+    require_tool("umoci")
     # Responses merge in output order (BuildKit's solver): the last output's digest is kept.
     pallet("build", "-t", "app:1", "--target=full", "-o", "type=docker,dest=app-docker.tar",
            "-o", "type=oci,dest=app-oci.tar", "-o", "type=oci,tar=false,dest=layout",

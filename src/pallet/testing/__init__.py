@@ -16,6 +16,7 @@ from pallet.testing.runtime import (
     missing_runtime,
     mounts_under,
     require_runtime,
+    require_tool,
     require_tools,
     skip_or_fail,
     unmount_all_under,
@@ -23,6 +24,6 @@ from pallet.testing.runtime import (
 
 __all__ = [
     "busybox_rootfs", "busybox_tar", "commit_busybox", "make_busybox_rootfs", "missing_runtime",
-    "mounts_under", "require_runtime", "require_tools", "skip_or_fail", "unmount_all_under",
+    "mounts_under", "require_runtime", "require_tool", "require_tools", "skip_or_fail", "unmount_all_under",
     "write_rootfs_tar",
 ]

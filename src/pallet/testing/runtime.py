@@ -34,6 +34,12 @@ def require_tools(*tools: str) -> None:
     skip_or_fail([f"{t} (bash scripts/install)" for t in tools if shutil.which(t) is None])
 
 
+def require_tool(name: str) -> str:
+    """The program's path; skips (or fails) as require_tools does when it is missing."""
+    require_tools(name)
+    return shutil.which(name) or name
+
+
 def skip_or_fail(missing: list[str]) -> None:
     """Nothing missing: return. Else skip the test, or fail it under PALLET_REQUIRE_ALL=1
     (what CI sets), so a missing install step cannot pass as a skip."""

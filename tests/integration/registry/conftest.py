@@ -7,7 +7,6 @@ import tarfile
 
 import pytest
 
-from pallet.cli.main import main
 
 from .servers import FakeRegistry, Registry, TokenServer, htpasswd_auth
 
@@ -27,18 +26,6 @@ def env(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture
-def pallet(capsys):
-    """Run the CLI in-process: (exit code, stdout, stderr)."""
-
-    def run(*argv, ok=True):
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        if ok:
-            assert code == 0, err
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,10 @@ def need_tool(name: str, package: str) -> str:
     skip_or_fail([] if path else [f"{name} (apt-get install -y {package})"])
     return path
 
+    path = shutil.which(name)
+    skip_or_fail([] if path else [f"{name} (apt-get install -y {package})"])
+    return path
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from pallet.testing import require_runtime, unmount_all_under
+from pallet.testing.cli import PALLET
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples/buildme"
-PALLET = [sys.executable, "-m", "pallet.cli.main"]
 CACHE = Path(os.environ.get("PALLET_E2E_CACHE", "/tmp/pallet-e2e-cache"))
 PLATFORMS = "linux/amd64,linux/arm64,linux/arm/v7"
 FILE_SAYS = {"linux_amd64": "x86-64", "linux_arm64": "ARM aarch64", "linux_arm_v7": "ARM, EABI5"}

@@ -26,29 +26,18 @@ from pathlib import Path
 import pytest
 
 from pallet.testing import require_runtime, require_tools, unmount_all_under
+from pallet.testing.cli import PALLET, PalletCLI, step_statuses
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples/buildme"
 GUIDE = EXAMPLE / "guide"
-PALLET = [sys.executable, "-m", "pallet.cli.main"]
 CACHE = Path(os.environ.get("PALLET_E2E_CACHE", "/tmp/pallet-e2e-cache"))
 
 
-class Pallet:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.env = {**os.environ, "PALLET_ROOT": str(root)}
-
-    def __call__(self, *args, cwd=None, check=True, timeout=600) -> subprocess.CompletedProcess:
-        proc = subprocess.run([*PALLET, *map(str, args)], cwd=cwd, env=self.env, text=True,
-                              capture_output=True, timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"pallet {' '.join(map(str, args))} -> {proc.returncode}\n{proc.stderr}")
-        return proc
-
+class Pallet(PalletCLI):
     def build(self, context, *args) -> dict[str, str]:
         """Build; return {step: CACHED | DONE} from the plain progress."""
-        return steps(self("build", "--progress=plain", *args, context).stderr)
+        return step_statuses(super().build(context, *args).stderr)
 
 
 @pytest.fixture(scope="module")
@@ -72,23 +61,6 @@ def pallet(tmp_path_factory) -> Pallet:
 def app(tmp_path) -> Path:
     """A copy of the example app to build and edit."""
     return Path(shutil.copytree(EXAMPLE, tmp_path / "buildme"))
-
-
-def steps(stderr: str) -> dict[str, str]:
-    """Plain progress -> {"[stage n/m] INSTRUCTION ...": "CACHED" | "DONE" | "ERROR"}, FROM left out."""
-    names: dict[str, str] = {}
-    status: dict[str, str] = {}
-    for line in stderr.splitlines():
-        m = re.match(r"#(\d+) (.*)$", line)
-        if not m:
-            continue
-        num, rest = m.groups()
-        if num not in names:
-            names[num] = rest
-        elif rest == "CACHED" or rest.startswith(("DONE", "ERROR")):
-            status[num] = rest.split()[0].rstrip(":")
-    return {name: status.get(num, "?") for num, name in names.items()
-            if re.match(r"\[[^\]]*\d+/\d+\] (?!FROM )", name)}
 
 
 def image_files(pallet: Pallet, image: str, tmp_path: Path) -> Path:

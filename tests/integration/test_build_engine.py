@@ -12,79 +12,26 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from pallet.testing import busybox_tar, mounts_under, require_runtime, unmount_all_under
+from pallet.testing import mounts_under, require_runtime, unmount_all_under
+from pallet.testing.cli import BUSYBOX, PALLET, PalletCLI, make_context, step_statuses
 
-PALLET = [sys.executable, "-m", "pallet.cli.main"]
-BASE = "busybox:local"
-PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-class Pallet:
-    """The pallet CLI against one state root."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.env = {**os.environ, "PALLET_ROOT": str(root)}
-        self.env.pop("SOURCE_DATE_EPOCH", None)
-
-    def __call__(self, *args, cwd=None, check=True, timeout=120) -> subprocess.CompletedProcess:
-        proc = subprocess.run([*PALLET, *map(str, args)], cwd=cwd, env=self.env, text=True,
-                              capture_output=True, timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"pallet {' '.join(map(str, args))} -> {proc.returncode}\n{proc.stderr}")
-        return proc
-
-    def build(self, context, *args, check=True) -> subprocess.CompletedProcess:
-        return self("build", "--progress=plain", *args, context, check=check)
-
-    def import_busybox(self) -> None:
-        self("import", "--change", PATH_ENV, busybox_tar(), BASE)
+BASE = BUSYBOX
 
 
 @pytest.fixture
-def pallet(tmp_path) -> Pallet:
+def pallet(tmp_path) -> PalletCLI:
     require_runtime()
-    p = Pallet(tmp_path / "root")
+    p = PalletCLI(tmp_path / "root")
     p.import_busybox()
     yield p
     left = unmount_all_under(tmp_path)
     assert not left, f"mounts left behind: {left}"
-
-
-def make_context(path: Path, files: dict[str, str]) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text)
-    return path
-
-
-def steps(stderr: str) -> dict[str, str]:
-    """Plain progress -> {step name: "CACHED" | "DONE" | "ERROR"} for the Dockerfile's steps
-    (`[stage n/m] INSTRUCTION ...`); FROM and [internal] vertices are left out."""
-    names: dict[str, str] = {}
-    status: dict[str, str] = {}
-    for line in stderr.splitlines():
-        m = re.match(r"#(\d+) (.*)$", line)
-        if not m:
-            continue
-        num, rest = m.groups()
-        if num not in names:
-            names[num] = rest
-        elif rest == "CACHED" or rest.startswith(("DONE", "ERROR")):
-            status[num] = rest.split()[0].rstrip(":")
-    out = {}
-    for num, name in names.items():
-        if re.match(r"\[[^\]]*\d+/\d+\] ", name) and " FROM " not in f" {name.split('] ', 1)[1]} ":
-            out[name] = status.get(num, "?")
-    return out
 
 
 DOCKERFILE = """\
@@ -102,18 +49,18 @@ def ctx(tmp_path) -> Path:
 
 
 def test_rebuild_without_change_is_all_cached(pallet, ctx):
-    first = steps(pallet.build(ctx).stderr)
+    first = step_statuses(pallet.build(ctx).stderr)
     assert set(first.values()) == {"DONE"} and len(first) == 4, first
-    again = steps(pallet.build(ctx).stderr)
+    again = step_statuses(pallet.build(ctx).stderr)
     assert again == {name: "CACHED" for name in first}
 
 
 def test_editing_a_file_reruns_only_the_steps_after_its_copy(pallet, ctx):
     pallet.build(ctx)
     (ctx / "b.txt").write_text("b, edited\n")
-    assert list(steps(pallet.build(ctx).stderr).values()) == ["CACHED", "CACHED", "DONE", "DONE"]
+    assert list(step_statuses(pallet.build(ctx).stderr).values()) == ["CACHED", "CACHED", "DONE", "DONE"]
     (ctx / "a.txt").write_text("a, edited\n")
-    assert list(steps(pallet.build(ctx).stderr).values()) == ["DONE"] * 4
+    assert list(step_statuses(pallet.build(ctx).stderr).values()) == ["DONE"] * 4
 
 
 def test_touching_mtimes_keeps_the_cache(pallet, ctx):
@@ -121,12 +68,12 @@ def test_touching_mtimes_keeps_the_cache(pallet, ctx):
     later = time.time() + 3600
     for path in ctx.iterdir():
         os.utime(path, (later, later))
-    assert set(steps(pallet.build(ctx).stderr).values()) == {"CACHED"}
+    assert set(step_statuses(pallet.build(ctx).stderr).values()) == {"CACHED"}
 
 
 def test_no_cache_reruns_everything(pallet, ctx):
     pallet.build(ctx)
-    assert set(steps(pallet.build(ctx, "--no-cache").stderr).values()) == {"DONE"}
+    assert set(step_statuses(pallet.build(ctx, "--no-cache").stderr).values()) == {"DONE"}
 
 
 PARALLEL = """\
@@ -147,7 +94,7 @@ def test_independent_stages_run_at_once(pallet, tmp_path):
     start = time.monotonic()
     out = pallet.build(ctx)
     took = time.monotonic() - start
-    assert set(steps(out.stderr).values()) == {"DONE"}
+    assert set(step_statuses(out.stderr).values()) == {"DONE"}
     assert took < 3.0, f"two `sleep 2` stages took {took:.2f} s: not run in parallel"
 
 
@@ -182,7 +129,7 @@ def test_same_inputs_give_the_same_digest_in_a_fresh_root(tmp_path):
     digests = []
     ctx = make_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE, "a.txt": "a\n", "b.txt": "b\n"})
     for i in range(2):
-        p = Pallet(tmp_path / f"root{i}")
+        p = PalletCLI(tmp_path / f"root{i}")
         p.import_busybox()
         for path in ctx.iterdir():
             os.utime(path, (time.time() - 1000 * i,) * 2)

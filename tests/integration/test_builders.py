@@ -7,73 +7,24 @@ test_build_engine.py.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from pallet.testing import busybox_tar, require_runtime, unmount_all_under
-
-PALLET = [sys.executable, "-m", "pallet.cli.main"]
-PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+from pallet.testing import require_runtime, unmount_all_under
+from pallet.testing.cli import PalletCLI, make_context, step_statuses
 
 DOCKERFILE = "FROM busybox:local\nCOPY a.txt /a.txt\nRUN cat /a.txt > /a.out\n"
 COUNTER = ("FROM busybox:local\n"
            "RUN --mount=type=cache,target=/cache echo x >> /cache/n; wc -l < /cache/n\n")
 
 
-class Pallet:
-    """The pallet CLI against one state root (as in test_build_engine.py)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.env = {**os.environ, "PALLET_ROOT": str(root)}
-        for var in ("SOURCE_DATE_EPOCH", "BUILDX_BUILDER"):
-            self.env.pop(var, None)
-
-    def __call__(self, *args, check=True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([*PALLET, *map(str, args)], env=self.env, text=True,
-                              capture_output=True, timeout=120)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"pallet {' '.join(map(str, args))} -> {proc.returncode}\n{proc.stderr}")
-        return proc
-
-    def build(self, context, *args) -> subprocess.CompletedProcess:
-        return self("build", "--progress=plain", *args, context)
-
-
-def make_context(path: Path, files: dict[str, str]) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (path / name).write_text(text)
-    return path
-
-
-def steps(stderr: str) -> dict[str, str]:
-    """Plain progress -> {step: "DONE" | "CACHED"} for the Dockerfile's COPY/RUN steps."""
-    names: dict[str, str] = {}
-    status: dict[str, str] = {}
-    for line in stderr.splitlines():
-        m = re.match(r"#(\d+) (.*)$", line)
-        if not m:
-            continue
-        num, rest = m.groups()
-        if num not in names:
-            names[num] = rest
-        elif rest == "CACHED" or rest.startswith(("DONE", "ERROR")):
-            status[num] = rest.split()[0].rstrip(":")
-    return {name: status.get(num, "?") for num, name in names.items()
-            if re.match(r"\[[^\]]*\d+/\d+\] (COPY|RUN) ", name)}
-
-
 @pytest.fixture
-def pallet(tmp_path) -> Pallet:
+def pallet(tmp_path) -> PalletCLI:
     require_runtime()
-    p = Pallet(tmp_path / "root")
-    p("import", "--change", PATH_ENV, busybox_tar(), "busybox:local")
+    p = PalletCLI(tmp_path / "root")
+    p.import_busybox()
     yield p
     left = unmount_all_under(tmp_path)
     assert not left, f"mounts left behind: {left}"
@@ -85,7 +36,7 @@ def ctx(tmp_path) -> Path:
 
 
 def states(pallet, ctx, *flags) -> set[str]:
-    return set(steps(pallet.build(ctx, *flags).stderr).values())
+    return set(step_statuses(pallet.build(ctx, *flags).stderr).values())
 
 
 def counter(log: str) -> str:

@@ -11,17 +11,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from pallet.testing import busybox_tar, require_runtime, unmount_all_under
-
-PALLET = [sys.executable, "-m", "pallet.cli.main"]
-BASE = "busybox:local"
-PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+from pallet.testing import require_runtime, unmount_all_under
+from pallet.testing.cli import BUSYBOX as BASE
+from pallet.testing.cli import PalletCLI, step_statuses
 # Every RUN leaves a file in a cache mount when it runs. One id per stage: two stages
 # making the same new cache mount at once race in engine/cachemounts.py (_ensure's `.new`).
 MARK = "--mount=type=cache,id=ran-{stage},target=/ran"
@@ -57,32 +53,20 @@ RUN {MARK.format(stage="f")} mktemp /ran/ran.XXXXXX && echo other > /other.txt
 """
 
 
-class Pallet:
+class Pallet(PalletCLI):
     """The pallet CLI against one state root (its own HOME and docker config too)."""
 
     def __init__(self, root: Path, home: Path) -> None:
-        self.root = root
         home.mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, "PALLET_ROOT": str(root), "HOME": str(home),
-                    "DOCKER_CONFIG": str(home / ".docker"), "PALLET_CONFIG": str(home / "registries.json")}
-        self.env.pop("SOURCE_DATE_EPOCH", None)
-        self("import", "--change", PATH_ENV, busybox_tar(), BASE)
-
-    def __call__(self, *args, check=True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([*PALLET, *map(str, args)], env=self.env, text=True,
-                              capture_output=True, timeout=300)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"pallet {' '.join(map(str, args))} -> {proc.returncode}\n{proc.stderr}")
-        return proc
-
-    def build(self, ctx: Path, *args, check=True) -> subprocess.CompletedProcess:
-        return self("build", "--progress=plain", *args, ctx, check=check)
+        super().__init__(root, HOME=str(home), DOCKER_CONFIG=str(home / ".docker"),
+                         PALLET_CONFIG=str(home / "registries.json"))
+        self.import_busybox(BASE)
 
     def digest(self, ctx: Path, *args) -> tuple[str, dict]:
         """(manifest digest, step statuses) of a build."""
         meta = self.root.parent / f"meta-{os.urandom(4).hex()}.json"
         proc = self.build(ctx, "--metadata-file", meta, *args)
-        return json.loads(meta.read_text())["containerimage.digest"], steps(proc.stderr)
+        return json.loads(meta.read_text())["containerimage.digest"], step_statuses(proc.stderr)
 
     def runs(self) -> int:
         """How many RUN steps ran in this root (files left in the `ran` cache mount)."""
@@ -90,25 +74,6 @@ class Pallet:
 
     def has_blob(self, digest: str) -> bool:
         return (self.root / "content" / "blobs" / "sha256" / digest.split(":", 1)[1]).exists()
-
-
-def steps(stderr: str) -> dict[str, str]:
-    """Plain progress -> {"[stage n/m] INSTRUCTION": "CACHED" | "DONE" | "ERROR"}, FROM left out."""
-    import re
-
-    names: dict[str, str] = {}
-    status: dict[str, str] = {}
-    for line in stderr.splitlines():
-        m = re.match(r"#(\d+) (.*)$", line)
-        if not m:
-            continue
-        num, rest = m.groups()
-        if num not in names:
-            names[num] = rest
-        elif rest == "CACHED" or rest.startswith(("DONE", "ERROR")):
-            status[num] = rest.split()[0].rstrip(":")
-    return {name: status.get(num, "?") for num, name in names.items()
-            if re.match(r"\[[^\]]*\d+/\d+\] ", name) and " FROM " not in f" {name.split('] ', 1)[1]} "}
 
 
 @pytest.fixture
@@ -269,7 +234,7 @@ def test_an_imported_chain_becomes_local_once_used(roots, ctx, tmp_path):
     second = roots("second")
     second.build(ctx, "--cache-from", f"type=local,src={cache}")
     # no --cache-from now: the final chain's records were kept when it was unpacked
-    result = steps(second.build(ctx).stderr)
+    result = step_statuses(second.build(ctx).stderr)
     assert [s for n, s in result.items() if n.startswith("[stage-1")] == ["CACHED"] * 4, result
     # the builder stage was never unpacked (its COPY --from hit), so it is not local: it
     # runs, gives the same key, and the final stage still hits

@@ -200,7 +200,8 @@ def run_save(args) -> int:
 
 def run_import(args) -> int:
     from pallet.errors import OptionError, UserError
-    from pallet.image.importer import ImportOptions, import_tarball, source_date_epoch
+    from pallet.image.config import source_date_epoch
+    from pallet.image.importer import ImportOptions, import_tarball
     from pallet.image.platform import parse_platform
     from pallet.image.reference import parse_tagged
 

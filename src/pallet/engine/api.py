@@ -36,7 +36,7 @@ def _build(options, progress) -> BuildResult:
     from pallet.dockerfile import frontend
     from pallet.dockerfile.dockerignore import load_matcher
     from pallet.exporter.outputs import resolve_outputs
-    from pallet.image.importer import source_date_epoch
+    from pallet.image.config import source_date_epoch
     from pallet.state.leases import build_lease
     from pallet.builders import builder_root
 

@@ -12,11 +12,13 @@ what it was as far as the known keys allow; loaded configs are stored as their o
 
 from __future__ import annotations
 
+import os
+
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pallet.errors import UserError
+from pallet.errors import OptionError, UserError
 from pallet.image.gojson import go_marshal, sorted_map
 
 # (key, omitempty) in Go struct order; see the module docstring.
@@ -37,6 +39,16 @@ def format_time(epoch: float) -> str:
     if nanos:
         text += "." + f"{nanos:09d}".rstrip("0")
     return text + "Z"
+
+
+def source_date_epoch(environ=None) -> int | None:
+    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise OptionError(f'invalid SOURCE_DATE_EPOCH "{value}"', hint="it must be a unix time in seconds") from None
 
 
 def parse_time(text: str) -> float:

@@ -9,14 +9,12 @@ when set, otherwise the newest mtime in the tarball — so one tarball always gi
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from pallet.archive.compression import Compression, decompress_reader
 from pallet.archive.retar import retar
 from pallet.content.base import write_blob
-from pallet.errors import OptionError
 from pallet.image.changes import apply_changes
 from pallet.image.config import History, ImageConfig, format_time
 from pallet.image.descriptor import OCI_CONFIG, OCI_MANIFEST, Descriptor
@@ -33,16 +31,6 @@ class ImportOptions:
     message: str = ""
     compression: Compression = Compression.GZIP
     epoch: int | None = None  # SOURCE_DATE_EPOCH
-
-
-def source_date_epoch(environ=None) -> int | None:
-    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "")
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise OptionError(f'invalid SOURCE_DATE_EPOCH "{value}"', hint="it must be a unix time in seconds") from None
 
 
 def import_tarball(images: LocalImages, src: BinaryIO, opts: ImportOptions) -> Descriptor:

@@ -111,16 +111,18 @@ def context_checksum(
             _add(out, "item", item.name, *_describe(root, item.rel, item.st, cache))
             if item.is_dir:
                 for entry in walk_tree(root, item.rel, excluded):
-                    _add(out, "entry", entry.sub, *_describe(root, entry.rel, entry.st, cache))
+                    _add(out, "entry", entry.sub,
+                         *_describe(root, entry.rel, entry.st, cache, entry.host))
     cache.save()
     return "sha256:" + out.hexdigest()
 
 
-def _describe(root: Root, rel: str, st: os.stat_result, cache: StatCache) -> tuple[str, str, str]:
+def _describe(root: Root, rel: str, st: os.stat_result, cache: StatCache,
+              host: str = "") -> tuple[str, str, str]:
     """(type, permission bits, content): file digest, link target or device numbers."""
     mode = st.st_mode
     perm = f"{stat.S_IMODE(mode):04o}"
-    host = root.host_path(rel)
+    host = host or root.host_path(rel)
     if stat.S_ISREG(mode):
         return "file", perm, cache.digest(host, st)
     if stat.S_ISLNK(mode):
@@ -133,4 +135,4 @@ def _describe(root: Root, rel: str, st: os.stat_result, cache: StatCache) -> tup
 def _add(out, *fields: str) -> None:
     # Every record has the same number of fields, each ended by NUL, a byte no file name or
     # link target can hold: unambiguous, and 5x cheaper than a JSON line per file.
-    out.update("".join(f"{f}\0" for f in fields).encode("utf-8", "surrogateescape"))
+    out.update(("\0".join(fields) + "\0").encode("utf-8", "surrogateescape"))

@@ -18,20 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from pallet.testing import mounts_under, require_runtime, unmount_all_under
-from pallet.testing.cli import BUSYBOX, PALLET, PalletCLI, make_context, step_statuses
+from pallet.testing import mounts_under, require_runtime
+from pallet.testing.cli import BUSYBOX, PALLET, busybox_cli, PalletCLI, make_context, step_statuses
 
 BASE = BUSYBOX
 
 
 @pytest.fixture
 def pallet(tmp_path) -> PalletCLI:
-    require_runtime()
-    p = PalletCLI(tmp_path / "root")
-    p.import_busybox()
-    yield p
-    left = unmount_all_under(tmp_path)
-    assert not left, f"mounts left behind: {left}"
+    yield from busybox_cli(tmp_path)
 
 
 DOCKERFILE = """\

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pallet.testing import require_runtime, unmount_all_under
-from pallet.testing.cli import PalletCLI, make_context, step_statuses
+from pallet.testing.cli import PalletCLI, busybox_cli, make_context, step_statuses
 
 DOCKERFILE = "FROM busybox:local\nCOPY a.txt /a.txt\nRUN cat /a.txt > /a.out\n"
 COUNTER = ("FROM busybox:local\n"
@@ -22,12 +21,7 @@ COUNTER = ("FROM busybox:local\n"
 
 @pytest.fixture
 def pallet(tmp_path) -> PalletCLI:
-    require_runtime()
-    p = PalletCLI(tmp_path / "root")
-    p.import_busybox()
-    yield p
-    left = unmount_all_under(tmp_path)
-    assert not left, f"mounts left behind: {left}"
+    yield from busybox_cli(tmp_path)
 
 
 @pytest.fixture

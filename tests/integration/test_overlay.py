@@ -7,22 +7,14 @@ import stat
 
 import pytest
 
-from pallet.executor import ProcessSpec, RuncExecutor
-from pallet.snapshot import OverlaySnapshotter
+from pallet.executor import ProcessSpec
 from pallet.snapshot.mount import is_mountpoint, mounted
-from pallet.testing import commit_busybox, require_runtime, unmount_all_under
+from pallet.testing.runtime import snapshotter_and_runc
 
 
 @pytest.fixture
 def env(tmp_path):
-    require_runtime()
-    sn = OverlaySnapshotter(tmp_path / "snapshots")
-    commit_busybox(sn)
-    (tmp_path / "bundles").mkdir()
-    ex = RuncExecutor(state_dir=str(tmp_path / "runc"), work_dir=str(tmp_path / "bundles"))
-    yield sn, ex, tmp_path
-    left = unmount_all_under(tmp_path)
-    assert left == [], f"the test left mounts behind: {left}"
+    yield from snapshotter_and_runc(tmp_path)
 
 
 def sh(sn, ex, key, parents, script):

@@ -11,21 +11,14 @@ import time
 import pytest
 
 from pallet.cli.main import main
-from pallet.testing import busybox_rootfs, require_runtime, write_rootfs_tar
+from pallet.testing.cli import busybox_root
 
-BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
 COUNTER = "FROM busybox:local\nRUN --mount=type=cache,target=/cache echo x >> /cache/n; wc -l < /cache/n\n"
 
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
-    require_runtime()
-    monkeypatch.setenv("PALLET_ROOT", str(tmp_path / "root"))
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    tar = write_rootfs_tar(busybox_rootfs(), tmp_path / "busybox.tar")
-    changes = sum((["--change", c] for c in BASE_CHANGES), [])
-    assert main(["import", *changes, str(tar), "busybox:local"]) == 0
-    return tmp_path / "root"
+    return busybox_root(tmp_path, monkeypatch)
 
 
 @pytest.fixture

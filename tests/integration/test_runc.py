@@ -18,20 +18,13 @@ from pallet.executor import (
     bind_mount,
     tmpfs_mount,
 )
-from pallet.snapshot import OverlaySnapshotter
-from pallet.testing import commit_busybox, mounts_under, require_runtime, unmount_all_under
+from pallet.testing import mounts_under
+from pallet.testing.runtime import snapshotter_and_runc
 
 
 @pytest.fixture
 def env(tmp_path):
-    require_runtime()
-    sn = OverlaySnapshotter(tmp_path / "snapshots")
-    commit_busybox(sn)
-    (tmp_path / "bundles").mkdir()
-    ex = RuncExecutor(state_dir=str(tmp_path / "runc"), work_dir=str(tmp_path / "bundles"))
-    yield sn, ex, tmp_path
-    left = unmount_all_under(tmp_path)
-    assert left == [], f"the test left mounts behind: {left}"
+    yield from snapshotter_and_runc(tmp_path)
 
 
 class Output:

@@ -47,6 +47,34 @@ class PalletCLI:
         self("import", "--change", PATH_ENV, "--change", 'CMD ["sh"]', busybox_tar(), name)
 
 
+def busybox_cli(tmp_path: Path):
+    """A fixture body: a PalletCLI on a fresh root with busybox:local imported; after the
+    test, nothing may be left mounted under tmp_path."""
+    from pallet.testing.runtime import require_runtime, unmount_all_under
+
+    require_runtime()
+    cli = PalletCLI(tmp_path / "root")
+    cli.import_busybox()
+    yield cli
+    left = unmount_all_under(tmp_path)
+    assert not left, f"mounts left behind: {left}"
+
+
+def busybox_root(tmp_path: Path, monkeypatch) -> Path:
+    """A fixture body for in-process tests: PALLET_ROOT set to a fresh root under tmp_path,
+    busybox:local imported into it."""
+    from pallet.cli.main import main
+    from pallet.testing.busybox import busybox_tar
+    from pallet.testing.runtime import require_runtime
+
+    require_runtime()
+    monkeypatch.setenv("PALLET_ROOT", str(tmp_path / "root"))
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert main(["import", "--change", PATH_ENV, "--change", 'CMD ["sh"]',
+                 str(busybox_tar()), BUSYBOX]) == 0
+    return tmp_path / "root"
+
+
 def make_context(path: Path, files: dict[str, str]) -> Path:
     """A build context holding `files` (relative name -> text)."""
     for name, text in files.items():

@@ -79,3 +79,20 @@ def unmount_all_under(path: str | os.PathLike[str]) -> list[str]:
     for point in left:
         unmount(point)
     return left
+
+
+def snapshotter_and_runc(tmp_path):
+    """A fixture body: an OverlaySnapshotter holding busybox and a RuncExecutor, both under
+    tmp_path; after the test, nothing may be left mounted there."""
+    from pallet.executor.runc import RuncExecutor
+    from pallet.snapshot import OverlaySnapshotter
+    from pallet.testing.busybox import commit_busybox
+
+    require_runtime()
+    snapshotter = OverlaySnapshotter(tmp_path / "snapshots")
+    commit_busybox(snapshotter)
+    (tmp_path / "bundles").mkdir()
+    executor = RuncExecutor(state_dir=str(tmp_path / "runc"), work_dir=str(tmp_path / "bundles"))
+    yield snapshotter, executor, tmp_path
+    left = unmount_all_under(tmp_path)
+    assert left == [], f"the test left mounts behind: {left}"

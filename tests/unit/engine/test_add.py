@@ -23,24 +23,11 @@ from pallet.engine.add import compression_of, is_archive, url_file_name
 from pallet.engine.copy import copy_into
 from pallet.errors import UserError
 from pallet.graph.ops import CopySpec
+from pallet.testing.trees import tree_snapshot
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\n"
 
 
-def tree(root: Path, under: str = "") -> dict[str, tuple]:
-    out = {}
-    for dirpath, dirs, files in os.walk(root / under):
-        for name in dirs + files:
-            path = Path(dirpath) / name
-            st = os.lstat(path)
-            rel = str(path.relative_to(root))
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("symlink", None, st.st_uid, st.st_gid, os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", f"{stat.S_IMODE(st.st_mode):04o}", st.st_uid, st.st_gid, None)
-            else:
-                out[rel] = ("file", f"{stat.S_IMODE(st.st_mode):04o}", st.st_uid, st.st_gid, path.read_text())
-    return out
 
 
 def make_tar(entries: list[tuple]) -> bytes:
@@ -92,7 +79,7 @@ def test_archive_extracted_whatever_the_name(image, tmp_path, kind):
     (ctx / "release.bin").write_bytes(COMPRESSORS[kind](make_tar(SIMPLE)))
     assert compression_of((ctx / "release.bin").read_bytes()[:6]) == (None if kind == "plain" else kind)
     add(image, ctx, "release.bin", dest="/opt")
-    snap = tree(image)
+    snap = tree_snapshot(image)
     assert snap["opt"][1:4] == ("0755", 0, 0)
     assert snap["opt/top"] == ("dir", "0750", 501, 20, None)
     assert snap["opt/top/f.txt"] == ("file", "0640", 501, 20, "hello\n")
@@ -114,7 +101,7 @@ def test_golden_12_add_local_targz(shared_dir, image, tmp_path):
     golden = json.loads((shared_dir / "buildkit-goldens/golden/12-add-local-targz.json").read_text())["files"]
     expected = {p: (e["type"], e.get("mode"), e["uid"], e["gid"], e.get("text", e.get("linkname")))
                 for p, e in golden.items() if p.startswith(("opt", "usr/src"))}
-    assert {p: v for p, v in tree(image).items() if p.startswith(("opt", "usr/src"))} == expected
+    assert {p: v for p, v in tree_snapshot(image).items() if p.startswith(("opt", "usr/src"))} == expected
 
 
 def test_unpack_false_copies_the_archive(image, tmp_path):

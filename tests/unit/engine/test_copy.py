@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pallet.engine.copy import copy_into, resolve_chown
 from pallet.dockerfile.dockerignore import PatternMatcher, read_ignore_file
 from pallet.errors import ContextError, UserError
 from pallet.graph.ops import CopySpec
+from pallet.testing.trees import tree_snapshot
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = "root:x:0:\nnogroup:x:65534:\nstaff:x:50:\n"
@@ -38,21 +38,6 @@ def make_tree(root: Path, entries: dict) -> Path:
     return root
 
 
-def snapshot(root: Path, under: str = "") -> dict[str, tuple]:
-    """rel path -> (type, mode, uid, gid, text or link target), like the goldens' fields."""
-    out = {}
-    for dirpath, dirs, files in os.walk(root / under):
-        for name in dirs + files:
-            path = Path(dirpath) / name
-            st = os.lstat(path)
-            rel = str(path.relative_to(root))
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("symlink", None, st.st_uid, st.st_gid, os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", f"{stat.S_IMODE(st.st_mode):04o}", st.st_uid, st.st_gid, None)
-            else:
-                out[rel] = ("file", f"{stat.S_IMODE(st.st_mode):04o}", st.st_uid, st.st_gid, path.read_text())
-    return out
 
 
 def golden_files(shared: Path, case: str, prefixes: tuple[str, ...]) -> dict[str, tuple]:
@@ -96,7 +81,7 @@ def test_golden_10_dir_owner_mode(shared_dir, image, tmp_path):
     os.chown(image / "var/app", 7, 7)
     copy(image, ctx, "conf/", dest="/var/app/", chown="1001", chmod="0600")
     prefixes = ("etc/app", "opt", "srv", "var/app")
-    got = {p: v for p, v in snapshot(image).items() if p.startswith(prefixes)}
+    got = {p: v for p, v in tree_snapshot(image).items() if p.startswith(prefixes)}
     assert got == golden_files(shared_dir, "10-dir-owner-mode", prefixes)
 
 
@@ -123,7 +108,7 @@ def test_golden_02_copy_from_stages(shared_dir, image, tmp_path):
     copy(image, assets, "/bundle.txt", "/assets/css/site.css", dest="/app/bundle/", context=False)
     copy(image, assets, "/assets", dest="/srv/assets", context=False, chown="3000:3000")
     prefixes = ("app", "srv")
-    got = {p: v for p, v in snapshot(image).items() if p.startswith(prefixes)}
+    got = {p: v for p, v in tree_snapshot(image).items() if p.startswith(prefixes)}
     assert got == golden_files(shared_dir, "02-copy-from-stages", prefixes)
 
 
@@ -134,7 +119,7 @@ def test_golden_13_dockerignore_allowlist(shared_dir, image, tmp_path):
     subprocess.run(["sh", "-eu", str(prepare)], cwd=ctx, check=True)
     matcher = PatternMatcher(read_ignore_file((ctx / ".dockerignore").read_text()))
     copy(image, ctx, ".", dest="/app/", matcher=matcher)
-    got = {p: v for p, v in snapshot(image).items() if p.startswith("app")}
+    got = {p: v for p, v in tree_snapshot(image).items() if p.startswith("app")}
     assert got == golden_files(shared_dir, "13-dockerignore-allowlist", ("app",))
 
 
@@ -162,7 +147,7 @@ def test_dest_rules(image, tmp_path, sources, dest, cwd, existing, expected):
     for d in existing:
         (image / d).mkdir()
     copy(image, ctx, *sources, dest=dest, cwd=cwd)
-    files = sorted(p for p, v in snapshot(image).items() if v[0] == "file" and not p.startswith("etc"))
+    files = sorted(p for p, v in tree_snapshot(image).items() if v[0] == "file" and not p.startswith("etc"))
     assert files == sorted(expected)
 
 
@@ -172,7 +157,7 @@ def test_dir_dest_made_0755_root_whatever_the_source(image, tmp_path):
     os.chown(stage / "src", 5, 6)
     os.chown(stage / "src/f", 5, 6)
     copy(image, stage, "/src", dest="/a/b/c", context=False)
-    snap = snapshot(image)
+    snap = tree_snapshot(image)
     assert [snap[p][1:4] for p in ("a", "a/b", "a/b/c", "a/b/c/f")] == [
         ("0755", 0, 0), ("0755", 0, 0), ("0755", 0, 0), ("0600", 5, 6)]
 
@@ -182,7 +167,7 @@ def test_context_files_land_root_owned(image, tmp_path):
     os.chown(ctx / "d/f", 1234, 1234)
     os.chown(ctx / "d", 1234, 1234)
     copy(image, ctx, ".", dest="/o/")
-    snap = snapshot(image)
+    snap = tree_snapshot(image)
     assert snap["o/d"][1:4] == ("0755", 0, 0) and snap["o/d/f"][1:4] == ("0751", 0, 0)
 
 
@@ -190,7 +175,7 @@ def test_overwrites_file_and_replaces_symlink_not_following_it(image, tmp_path):
     ctx = make_tree(tmp_path / "ctx", {"f": "new", "g": "new-g"})
     make_tree(image, {"app/f": "old", "app/keep": "kept", "app/g": ("->", "keep")})
     copy(image, ctx, "f", "g", dest="/app/")
-    snap = snapshot(image, "app")
+    snap = tree_snapshot(image, "app")
     assert snap["app/f"][4] == "new" and snap["app/g"][0] == "file" and snap["app/keep"][4] == "kept"
 
 
@@ -236,13 +221,13 @@ def test_symlink_named_directly_is_followed(image, tmp_path):
     stage = make_tree(tmp_path / "stage", {"d/real": ("data", 0o640), "d/link": ("->", "/d/real")})
     os.chown(stage / "d/real", 9, 8)
     copy(image, stage, "/d/link", dest="/out/", context=False)
-    assert snapshot(image, "out")["out/link"] == ("file", "0640", 9, 8, "data")
+    assert tree_snapshot(image, "out")["out/link"] == ("file", "0640", 9, 8, "data")
 
 
 def test_symlinks_inside_a_dir_stay_symlinks(image, tmp_path):
     ctx = make_tree(tmp_path / "ctx", {"d/real": "x", "d/rel": ("->", "real"), "d/abs": ("->", "/etc/passwd")})
     copy(image, ctx, "d", dest="/out")
-    snap = snapshot(image, "out")
+    snap = tree_snapshot(image, "out")
     assert snap["out/rel"][::4] == ("symlink", "real") and snap["out/abs"][::4] == ("symlink", "/etc/passwd")
 
 
@@ -315,7 +300,7 @@ def test_source_outside_the_context_is_refused(image, tmp_path, source):
 def test_ignored_files_are_absent_from_a_dir_copy(image, tmp_path):
     ctx = make_tree(tmp_path / "ctx", {"d/keep": "k", "d/drop.log": "d", "d/sub/x.log": "x"})
     copy(image, ctx, "d", dest="/o", matcher=PatternMatcher(["**/*.log"]))
-    assert sorted(p for p in snapshot(image, "o")) == ["o/keep", "o/sub"]
+    assert sorted(p for p in tree_snapshot(image, "o")) == ["o/keep", "o/sub"]
 
 
 # --- owners and modes -------------------------------------------------------------------------------
@@ -348,7 +333,7 @@ def test_chown_owns_created_parents_but_not_existing_ones(image, tmp_path):
     ctx = make_tree(tmp_path / "ctx", {"f": "x"})
     (image / "srv").mkdir()
     copy(image, ctx, "f", dest="/srv/a/b/", chown="nobody:root")
-    snap = snapshot(image, "srv")
+    snap = tree_snapshot(image, "srv")
     assert [snap[p][2:4] for p in ("srv/a", "srv/a/b", "srv/a/b/f")] == [(65534, 0)] * 3
     assert os.stat(image / "srv").st_uid == 0
 
@@ -365,7 +350,7 @@ CHMOD_CASES = [  # (--chmod, file 0644 becomes, subdir 0755 becomes, dest dir ma
 def test_chmod(image, tmp_path, chmod, file_mode, dir_mode, dest_mode):
     ctx = make_tree(tmp_path / "ctx", {"d/f": "x", "d/sub/g": "y"})
     copy(image, ctx, "d", dest="/o", chmod=chmod)
-    snap = snapshot(image, "o")
+    snap = tree_snapshot(image, "o")
     assert (snap["o/f"][1], snap["o/sub"][1], snap["o/sub/g"][1]) == (file_mode, dir_mode, file_mode)
     assert os.stat(image / "o").st_mode & 0o7777 == int(dest_mode, 8)
 
@@ -375,7 +360,7 @@ def test_existing_subdir_takes_source_metadata(image, tmp_path):
     make_tree(image, {"o/sub/old": "o"})
     os.chmod(image / "o/sub", 0o700)
     copy(image, ctx, "d", dest="/o", chown="5:5")
-    snap = snapshot(image, "o")
+    snap = tree_snapshot(image, "o")
     assert snap["o/sub"][1:4] == ("0755", 5, 5) and snap["o/sub/old"][4] == "o"
 
 
@@ -407,7 +392,7 @@ EXCLUDE_CASES = [
 def test_exclude(image, tmp_path, exclude, expected):
     ctx = make_tree(tmp_path / "ctx", {"d/a.txt": "a", "d/x.log": "x", "d/sub/b.log": "b", "d/sub/c.txt": "c"})
     copy(image, ctx, "d", dest="/o", exclude=exclude)
-    assert sorted(snapshot(image, "o")) == expected
+    assert sorted(tree_snapshot(image, "o")) == expected
 
 
 PARENTS_CASES = [
@@ -425,7 +410,7 @@ def test_parents(image, tmp_path, sources, expected):
     ctx = make_tree(tmp_path / "ctx", {"a/b/c.txt": "c", "a/b/d.md": "d", "e/f.txt": "f"})
     os.chmod(ctx / "a", 0o750)
     copy(image, ctx, *sources, dest="/o/", parents=True)
-    snap = snapshot(image, "o")
+    snap = tree_snapshot(image, "o")
     assert sorted(snap) == expected
     if "o/a" in snap:
         assert snap["o/a"][1] == "0750"  # parents are copied with their own metadata
@@ -435,7 +420,7 @@ def test_heredocs(image):
     spec = CopySpec(sources=(), dest="/app/", heredocs=(("run.sh", "#!/bin/sh\necho hi\n", 0o644),
                                                        ("conf", "x=1\n", 0o600)), chmod="0755")
     copy_into(image, spec, source_root=None, from_context=True)
-    snap = snapshot(image, "app")
+    snap = tree_snapshot(image, "app")
     assert snap["app/run.sh"] == ("file", "0755", 0, 0, "#!/bin/sh\necho hi\n")
     assert snap["app/conf"][1] == "0755"
 
@@ -450,11 +435,11 @@ def test_link_flag_changes_nothing_in_the_files(image, tmp_path):
     ctx = make_tree(tmp_path / "ctx", {"d/f": "x"})
     copy(image, ctx, "d", dest="/a", link=True)
     copy(image, ctx, "d", dest="/b")
-    assert [v for p, v in snapshot(image, "a").items()] == [v for p, v in snapshot(image, "b").items()]
+    assert [v for p, v in tree_snapshot(image, "a").items()] == [v for p, v in tree_snapshot(image, "b").items()]
 
 
 def test_sha_of_golden_text_matches(shared_dir):
-    # the goldens' text field is what snapshot() compares; make sure it is the whole file
+    # the goldens' text field is what tree_snapshot() compares; make sure it is the whole file
     files = json.loads((shared_dir / "buildkit-goldens/golden/10-dir-owner-mode.json").read_text())["files"]
     entry = files["etc/app/app.ini"]
     assert hashlib.sha256(entry["text"].encode()).hexdigest() == entry["sha256"]

@@ -187,12 +187,7 @@ def _target_platform(options):
 def _print_targets(staged, options) -> int:
     from pallet.dockerfile import outline
 
-    listing = outline.list_targets(staged)
-    if options.call_format == "json":
-        print(outline.to_json(listing))
-    else:
-        print(outline.format_targets(listing), end="")
-    return 0
+    return _print(outline.list_targets(staged), outline.format_targets, options)
 
 
 def _print_outline(staged, options) -> int:
@@ -200,11 +195,17 @@ def _print_outline(staged, options) -> int:
 
     plan = frontend.resolve(staged, options.target, options.build_args,
                             target_platform=_target_platform(options))
-    data = outline.outline(plan)
+    return _print(outline.outline(plan), outline.format_outline, options)
+
+
+def _print(data, format_text, options) -> int:
+    """--call output as text, or with `,format=json` as JSON."""
+    from pallet.dockerfile import outline
+
     if options.call_format == "json":
         print(outline.to_json(data))
     else:
-        print(outline.format_outline(data), end="")
+        print(format_text(data), end="")
     return 0
 
 

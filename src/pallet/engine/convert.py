@@ -8,6 +8,7 @@ that describes its filesystem, and the ImageState that describes its config and 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -166,6 +167,16 @@ class Converter:
                     err.source = self.plan.staged.dockerfile.source
                 raise
         return self.images[key]
+
+    @functools.cached_property
+    def stage_index(self):
+        """Stage names -> indexes, built once for every COPY --from and mount from=."""
+        from pallet.dockerfile.targets import StageIndex
+
+        index = StageIndex()
+        for node in self.plan.all_stages:
+            index.add(node)
+        return index
 
     def stage_result(self, index: int) -> Converted:
         return self.results[index]

@@ -140,12 +140,9 @@ def resolve_from(conv: Converter, state: StageState, inst, value: str) -> Op:
     if not value:
         return conv.context
     ranges = (inst.node.range,)
-    from pallet.dockerfile.targets import StageIndex, source_ref
+    from pallet.dockerfile.targets import source_ref
 
-    index = StageIndex()
-    for node in conv.plan.all_stages:
-        index.add(node)
-    ref = source_ref(value, conv.plan.all_stages, index, inst)
+    ref = source_ref(value, conv.plan.all_stages, conv.stage_index, inst)
     if isinstance(ref, int):
         return conv.stage_result(ref).op
     from pallet.graph.ops import ImageSource

@@ -5,15 +5,19 @@ else: each selected entry's path (relative to its source), type, permission bits
 target and file bytes. Not mtimes and not owners (context files land 0:0 anyway), so a fresh
 checkout of the same tree gives the same key.
 
-Hashing 100 MB on every build is the slow part, so `StatCache` remembers each file's digest
-with the stat fields that change whenever its bytes can have (size, mtime, ctime, inode,
-mode), as git's index does. A touched file is read again, and gives the same digest.
+Hashing 100 MB on every build is the slow part, so `StatCache` remembers, as git's index
+does, what was computed with the stat fields that change whenever bytes can have (size,
+mtime, ctime, inode, mode):
+- per file, its digest: a touched file is read again, and gives the same digest;
+- per copied directory, the digest of everything below it, with a fingerprint of the stat
+  fields of every entry below it: when nothing there changed, the walk is all it costs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import stat
 import tempfile
@@ -26,64 +30,131 @@ from pallet.engine.copy import select_sources
 from pallet.engine.paths import Root, walk_tree
 from pallet.dockerfile.dockerignore import PatternMatcher
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 # A file changed again within the same timestamp tick after we read it would keep its stat
-# fields; git calls this "racily clean". Digests of files that young are not remembered.
+# fields; git calls this "racily clean". What is that young is not remembered.
 _RACY_NS = 2_000_000_000
 
 
 class StatCache:
-    """Digests of files keyed by host path and (size, mtime_ns, ctime_ns, ino, mode).
+    """File digests and directory digests, persisted as `path` (files) and a `.trees` sibling.
 
-    Load it once per build with the path it persists at, pass it to every
-    `context_checksum`, which saves it when it learnt something.
+    Load it once per build, pass it to every `context_checksum`, then `save()`. The file
+    table (one row per context file) is read only when a directory's fingerprint changed.
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-        self.hashed = 0
-        self.reused = 0
-        self._entries: dict[str, list] = self._load()
-        self._dirty = False
+        self.path = Path(path) if path is not None else None
+        self.hashed = 0  # files read
+        self.reused = 0  # files whose digest was remembered
+        self.trees_reused = 0  # dirs whose whole digest was remembered
+        self._files: dict[str, list] | None = None
+        self._trees: dict[str, list] = self._load(self._trees_path)
+        self._dirty_files = self._dirty_trees = False
 
-    def _load(self) -> dict[str, list]:
-        if self.path is None:
+    @property
+    def _trees_path(self) -> Path | None:
+        return self.path.with_name(self.path.name + ".trees") if self.path else None
+
+    @staticmethod
+    def _load(path: Path | None) -> dict:
+        if path is None:
             return {}
         try:
-            data = json.loads(Path(self.path).read_text())
+            data = json.loads(path.read_text())
         except (OSError, ValueError):
             return {}  # missing or damaged: it is only a cache
-        return data.get("entries", {}) if data.get("version") == _CACHE_VERSION else {}
+        if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION:
+            return {}
+        return data.get("entries", {})
 
     def digest(self, host: str, st: os.stat_result) -> str:
         """The sha256 hex of a regular file's bytes; read only when its stat changed."""
+        if self._files is None:
+            self._files = self._load(self.path)
         key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
-        entry = self._entries.get(host)
+        entry = self._files.get(host)
         if entry is not None and entry[:5] == key:
             self.reused += 1
             return entry[5]
         digest = hash_file(host)
         self.hashed += 1
         if st.st_mtime_ns < time.time_ns() - _RACY_NS:
-            self._entries[host] = [*key, digest]
-            self._dirty = True
+            self._files[host] = [*key, digest]
+            self._dirty_files = True
         return digest
 
+    def tree_digest(self, key: str, fingerprint: str) -> str | None:
+        """The digest remembered for a directory selection, if its fingerprint is unchanged."""
+        entry = self._trees.get(key)
+        if entry is None or entry[0] != fingerprint:
+            return None
+        self.trees_reused += 1
+        return entry[1]
+
+    def remember_tree(self, key: str, fingerprint: str, digest: str) -> None:
+        self._trees[key] = [fingerprint, digest]
+        self._dirty_trees = True
+
     def save(self) -> None:
-        """Write the cache atomically (a temp file renamed over it), if anything changed."""
-        if self.path is None or not self._dirty:
+        """Write what changed, atomically (a temp file renamed over it)."""
+        if self.path is None:
             return
-        path = Path(self.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".statcache-", delete=False) as f:
-            json.dump({"version": _CACHE_VERSION, "entries": self._entries}, f, separators=(",", ":"))
-        os.replace(f.name, path)
-        self._dirty = False
+        if self._dirty_files:
+            _write_json(self.path, self._files)
+            self._dirty_files = False
+        if self._dirty_trees:
+            _write_json(self._trees_path, self._trees)
+            self._dirty_trees = False
+
+
+def _write_json(path: Path, entries: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".statcache-", delete=False) as f:
+        json.dump({"version": _CACHE_VERSION, "entries": entries}, f, separators=(",", ":"))
+    os.replace(f.name, path)
 
 
 def hash_file(host: str) -> str:
     with open(host, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def tree_fingerprint(host: str) -> str | None:
+    """A digest of (path, mode, size, mtime, ctime, inode) of every entry below `host`, or
+    None when one of them changed too recently to be trusted (see _RACY_NS).
+
+    Any change to an entry's bytes, mode, owner or link target gives it a new ctime (or a
+    new inode), so an equal fingerprint means an equal tree. Ignored and excluded entries
+    count too: a change there only costs a full walk, never a wrong digest."""
+    rows: list[tuple] = []
+    try:
+        top = os.open(host, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            _fingerprint_rows(top, "", rows)
+        finally:
+            os.close(top)
+    except OSError:  # changing while we look (or unreadable): the full walk decides
+        return None
+    newest = max((row[3] for row in rows), default=0)
+    if newest >= time.time_ns() - _RACY_NS:
+        return None
+    return hashlib.sha256(marshal.dumps(rows)).hexdigest()
+
+
+def _fingerprint_rows(dir_fd: int, prefix: str, rows: list[tuple]) -> None:
+    # Walking by directory fd spares the kernel a path lookup per lstat (measured 15% less).
+    with os.scandir(dir_fd) as it:
+        for e in it:
+            st = e.stat(follow_symlinks=False)
+            rows.append((prefix + e.name, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                         st.st_ino))
+            if e.is_dir(follow_symlinks=False):
+                sub = os.open(e.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+                try:
+                    _fingerprint_rows(sub, prefix + e.name + "/", rows)
+                finally:
+                    os.close(sub)
 
 
 def context_checksum(
@@ -110,11 +181,28 @@ def context_checksum(
         for item in select_sources(root, source.replace("/./", "/"), from_context=True):
             _add(out, "item", item.name, *_describe(root, item.rel, item.st, cache))
             if item.is_dir:
-                for entry in walk_tree(root, item.rel, excluded):
-                    _add(out, "entry", entry.sub,
-                         *_describe(root, entry.rel, entry.st, cache, entry.host))
+                out.update(_tree_digest(root, item.rel, matcher, excluded, cache).encode())
     cache.save()
     return "sha256:" + out.hexdigest()
+
+
+def _tree_digest(root: Root, rel: str, matcher: PatternMatcher | None,
+                 excluded: PatternMatcher | None, cache: StatCache) -> str:
+    """The digest of the entries below a selected dir, as the walk of a copy sees them."""
+    host = root.host_path(rel)
+    # what decides which entries below `host` the walk yields, besides the tree itself
+    key = json.dumps([host, rel, [p.raw for p in matcher.patterns] if matcher else [],
+                      [p.raw for p in excluded.patterns] if excluded else []])
+    fingerprint = tree_fingerprint(host)
+    if fingerprint is not None and (known := cache.tree_digest(key, fingerprint)) is not None:
+        return known
+    out = hashlib.sha256()
+    for entry in walk_tree(root, rel, excluded):
+        _add(out, "entry", entry.sub, *_describe(root, entry.rel, entry.st, cache, entry.host))
+    digest = out.hexdigest()
+    if fingerprint is not None:
+        cache.remember_tree(key, fingerprint, digest)
+    return digest
 
 
 def _describe(root: Root, rel: str, st: os.stat_result, cache: StatCache,

@@ -29,6 +29,7 @@ from pallet.engine.add import is_url
 from pallet.engine.copy import select_sources
 from pallet.engine.paths import Root, walk_tree
 from pallet.dockerfile.dockerignore import PatternMatcher
+from pallet.image.digest import file_sha256_hex
 
 _CACHE_VERSION = 2
 # A file changed again within the same timestamp tick after we read it would keep its stat
@@ -77,7 +78,7 @@ class StatCache:
         if entry is not None and entry[:5] == key:
             self.reused += 1
             return entry[5]
-        digest = hash_file(host)
+        digest = file_sha256_hex(host)
         self.hashed += 1
         if st.st_mtime_ns < time.time_ns() - _RACY_NS:
             self._files[host] = [*key, digest]
@@ -113,11 +114,6 @@ def _write_json(path: Path, entries: dict) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".statcache-", delete=False) as f:
         json.dump({"version": _CACHE_VERSION, "entries": entries}, f, separators=(",", ":"))
     os.replace(f.name, path)
-
-
-def hash_file(host: str) -> str:
-    with open(host, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def tree_fingerprint(host: str) -> str | None:

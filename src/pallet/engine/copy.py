@@ -36,8 +36,9 @@ from pallet.engine.paths import (
 from pallet.dockerfile.dockerignore import PatternMatcher
 from pallet.dockerfile.instructions.chmod import Chmod, parse_chmod
 from pallet.errors import ContextError, UserError
-from pallet.executor.user import UserLookupError, resolve_user
 from pallet.graph.ops import CopySpec
+from pallet.image.digest import file_sha256_hex
+from pallet.snapshot.filepool import FilePool
 
 _SKIPPED_XATTRS = ("trusted.overlay.", "security.selinux")  # host bookkeeping, not content
 
@@ -64,9 +65,14 @@ def copy_into(
     source_root: Path | None,
     from_context: bool,
     matcher: PatternMatcher | None = None,
-) -> None:
+    pool: FilePool | None = None,
+) -> DeferredTree | None:
     """Apply one COPY/ADD to the mounted `dest_root`, reading from `source_root` (the
-    context, with `matcher` from .dockerignore, or a stage's rootfs)."""
+    context, with `matcher` from .dockerignore, or a stage's rootfs).
+
+    With a `pool`, one context dir copied into a new or empty dir is not written through
+    the mount: the returned DeferredTree writes it into the snapshot's upper dir once that
+    is unmounted, hard-linking the files the pool already has (see snapshot/filepool.py)."""
     dest = Root(dest_root)
     opts = _Options(
         owner=resolve_chown(dest_root, spec.chown) if spec.chown else None,
@@ -78,11 +84,55 @@ def copy_into(
         batches = _batches(spec, source_root, from_context, matcher, Path(scratch))
         count = sum(len(b.items) for b in batches)
         into_dir = ends_as_dir(spec.dest) or count > 1 or len(spec.sources) + len(spec.heredocs) > 1
+        if pool is not None and pool.enabled and from_context and len(batches) == 1:
+            deferred = _defer_tree(_Copier(dest, batches[0].src, opts, True), batches[0].items,
+                                   dest_path, spec, pool)
+            if deferred is not None:
+                return deferred
         for batch in batches:
             copier = _Copier(dest, batch.src, opts, batch.zero_owner)
             for item in batch.items:
                 unpack = batch.may_unpack and add.is_archive(batch.src.host_path(item.rel))
                 copier.copy_item(item, dest_path, into_dir, unpack=unpack)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredTree:
+    """A context dir's contents, still to be written below `dest_rel` of an upper dir."""
+
+    copier: _Copier
+    src_rel: str
+    dest_rel: str
+    pool: FilePool
+
+    def write(self, upper: Path) -> None:
+        """Write into the unmounted upper dir, where `dest_rel` already is a new dir."""
+        copier = self.copier
+        copier = _Copier(Root(upper), copier.src, copier.opts, copier.zero_owner, pool=self.pool,
+                         fresh=True)
+        copier._copy_tree(self.src_rel, self.dest_rel)
+
+
+def _defer_tree(copier: _Copier, items: list[Item], dest_path: str, spec: CopySpec,
+                pool: FilePool) -> DeferredTree | None:
+    """The deferred copy of a lone dir source, once its dest dir is in the upper dir and
+    empty; None when the copy must go through the mount (several sources, --parents,
+    "!" excludes, or a dest dir that already holds something the copy merges with)."""
+    if len(items) != 1 or not items[0].is_dir or spec.parents:
+        return None
+    if copier.opts.exclude is not None and copier.opts.exclude.exclusions:
+        return None
+    target = copier.dest.resolve(dest_path)
+    st = copier.dest.lstat(target)
+    if st is None:
+        copier.mkdir_all(target)  # made in the upper dir, opaque if a lower layer deleted it
+    elif stat.S_ISDIR(st.st_mode) and not os.listdir(copier.dest.host_path(target)):
+        # Setting its own times copies a lower dir up into the upper dir, unchanged.
+        os.utime(copier.dest.host_path(target), ns=(st.st_atime_ns, st.st_mtime_ns))
+    else:
+        return None
+    return DeferredTree(copier, items[0].rel, target, pool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +278,8 @@ def resolve_chown(dest_root: Path, chown: str) -> tuple[int, int]:
     /etc/passwd and /etc/group: a numeric user alone is uid:uid (`1001` -> 1001:1001), a named
     one takes its passwd gid, an explicit group replaces the gid. Unknown names are an error
     (BuildKit 0.8.4 silently used 0; see the goldens README)."""
+    from pallet.executor.user import UserLookupError, resolve_user
+
     user, _, group = chown.partition(":")
     passwd, groups = _read_in(dest_root, "/etc/passwd"), _read_in(dest_root, "/etc/group")
     try:
@@ -271,6 +323,9 @@ class _Copier:
     opts: _Options
     zero_owner: bool
     links: dict[tuple[int, int], str] = field(default_factory=dict)  # (dev, ino) -> dest host
+    pool: FilePool | None = None
+    pooled: set[str] = field(default_factory=set)  # pool names already linked in this copy
+    fresh: bool = False  # the dest starts empty: nothing can be in the way of an entry
 
     def copy_item(self, item: Item, dest_path: str, into_dir: bool, *, unpack: bool = False) -> None:
         target = self.dest.resolve(dest_path)
@@ -363,7 +418,10 @@ class _Copier:
         if stat.S_ISDIR(st.st_mode):
             self._make_dir(host)
         else:
-            _clear(host, dest_rel)
+            if not self.fresh:
+                _clear(host, dest_rel)
+            if self.pool is not None and self._write_shared(self.src.host_path(src_rel), st, host):
+                return
             if self._write_leaf(self.src.host_path(src_rel), st, host):
                 return  # a hard link shares the metadata already set
         self._set_meta(self.src.host_path(src_rel), st, host)
@@ -392,15 +450,39 @@ class _Copier:
             os.mknod(host, stat.S_IFMT(mode) | 0o600, st.st_rdev)
         return False
 
+    def _write_shared(self, src: str, st: os.stat_result, host: str) -> bool:
+        """A regular file through the pool: linked from it, or written (metadata and all)
+        and added to it. False for what the pool does not take: other types, files with
+        hard links or xattrs, and a second identical file (it would become a hard link)."""
+        pool = self.pool
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or not pool.enabled or _has_xattrs(src):
+            return False
+        owner, mode = self._owner(st), self._mode(st)
+        name = pool.name(pool.digest_of(src, st), *owner, mode, st.st_mtime_ns)
+        if name in self.pooled:
+            return False
+        self.pooled.add(name)
+        if pool.link_to(name, host):
+            return True
+        shutil.copyfile(src, host)
+        self._set_meta(src, st, host)
+        # named by the bytes written, in case the file changed since its digest was taken
+        pool.add(host, pool.name(file_sha256_hex(host), *owner, mode, st.st_mtime_ns))
+        return True
+
+    def _owner(self, st: os.stat_result) -> tuple[int, int]:
+        return self.opts.owner or ((0, 0) if self.zero_owner else (st.st_uid, st.st_gid))
+
+    def _mode(self, st: os.stat_result) -> int:
+        if self.opts.chmod is not None:
+            return stat.S_IMODE(self.opts.chmod.apply(st.st_mode, stat.S_ISDIR(st.st_mode)))
+        return stat.S_IMODE(st.st_mode)
+
     def _set_meta(self, src: str, st: os.stat_result, host: str) -> None:
-        owner = self.opts.owner or ((0, 0) if self.zero_owner else (st.st_uid, st.st_gid))
-        _chown(host, owner)
+        _chown(host, self._owner(st))
         link = stat.S_ISLNK(st.st_mode)
         if not link:  # after chown, which clears setuid bits
-            mode = stat.S_IMODE(st.st_mode)
-            if self.opts.chmod is not None:
-                mode = stat.S_IMODE(self.opts.chmod.apply(st.st_mode, stat.S_ISDIR(st.st_mode)))
-            os.chmod(host, mode)
+            os.chmod(host, self._mode(st))
         _copy_xattrs(src, host)
         if not stat.S_ISDIR(st.st_mode):
             os.utime(host, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=not link)
@@ -425,6 +507,13 @@ def _clear(host: str, rel: str) -> None:
 def _chown(host: str, owner: tuple[int, int]) -> None:
     if os.geteuid() == 0:
         os.lchown(host, *owner)
+
+
+def _has_xattrs(path: str) -> bool:
+    try:
+        return any(not n.startswith(_SKIPPED_XATTRS) for n in os.listxattr(path, follow_symlinks=False))
+    except OSError:
+        return False
 
 
 def _copy_xattrs(src: str, host: str) -> None:

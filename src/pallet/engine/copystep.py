@@ -22,8 +22,9 @@ def _mounted(worker, mounts):
         os.rmdir(target)
 
 
-def run_copy(worker, op, source, mounts) -> None:
-    """COPY/ADD: files from the context or another result into the mounted destination."""
+def run_copy(worker, op, source, mounts, upper: Path) -> None:
+    """COPY/ADD: files from the context or another result into the mounted destination
+    (a lone context dir is written into the `upper` dir after unmounting: copy.DeferredTree)."""
     from pallet.engine.copy import copy_into
     from pallet.engine.run import _view
 
@@ -35,8 +36,11 @@ def run_copy(worker, op, source, mounts) -> None:
             src_root, from_context = Path(_view(worker, stack, source)), False
         else:  # scratch, or heredoc-only sources
             src_root, from_context = None, False
-        copy_into(dest, op.spec, source_root=src_root, from_context=from_context,
-                  matcher=worker.context_matcher if from_context else None)
+        deferred = copy_into(dest, op.spec, source_root=src_root, from_context=from_context,
+                             matcher=worker.context_matcher if from_context else None,
+                             pool=worker.file_pool if from_context else None)
+    if deferred is not None:
+        deferred.write(upper)
 
 
 def run_mkdir(worker, op, mounts) -> None:

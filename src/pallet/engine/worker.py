@@ -42,6 +42,7 @@ class LocalWorker:
         self.context_matcher = context_matcher
         self.secrets = secrets_provider
         self._stat_cache = None
+        self._file_pool = None
         self._parts: dict[str, dict] = {}  # key -> what it was computed from
         # Records of --cache-from (engine/remotecache.ImportedRecords), or None: consulted
         # after the local records; their blobs are fetched only when a hit is used.
@@ -65,12 +66,28 @@ class LocalWorker:
         return key
 
     def _context_checksum(self, context: str, sources, exclude) -> str:
-        from pallet.engine.checksum import StatCache, context_checksum
+        from pallet.engine.checksum import context_checksum
 
-        if self._stat_cache is None:
-            self._stat_cache = StatCache(self.root.path / "statcache.json")
         return context_checksum(Path(context), list(sources), self.context_matcher,
-                                exclude=list(exclude), stat_cache=self._stat_cache)
+                                exclude=list(exclude), stat_cache=self.stat_cache)
+
+    @property
+    def stat_cache(self):
+        """What is known of context files' digests (engine/checksum.py), loaded once."""
+        if self._stat_cache is None:
+            from pallet.engine.checksum import StatCache
+
+            self._stat_cache = StatCache(self.root.path / "statcache.json")
+        return self._stat_cache
+
+    @property
+    def file_pool(self):
+        """Context files shared between COPY snapshots by hard link (snapshot/filepool.py)."""
+        if self._file_pool is None:
+            from pallet.snapshot.filepool import FilePool
+
+            self._file_pool = FilePool(self.root.file_pool_dir, self.stat_cache.digest)
+        return self._file_pool
 
     def flush(self) -> None:
         if self._stat_cache is not None:
@@ -146,7 +163,7 @@ class LocalWorker:
             elif isinstance(op, Copy):
                 from pallet.engine.copystep import run_copy
 
-                run_copy(self, op, inputs[1], mounts)
+                run_copy(self, op, inputs[1], mounts, self.snapshots.upper_dir(active))
             elif isinstance(op, Mkdir):
                 from pallet.engine.copystep import run_mkdir
 

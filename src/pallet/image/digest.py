@@ -7,6 +7,7 @@ read (OCI image-spec descriptor.md lists sha256 as the one every implementation 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 from pallet.errors import UserError
@@ -112,3 +113,9 @@ class HashingReader:
         if self.expected is not None and got != self.expected:
             raise CorruptBlobError(self.expected, got)
         return got
+
+
+def file_sha256_hex(path: str | os.PathLike[str]) -> str:
+    """The sha256 hex of a file's bytes, read in chunks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -10,6 +10,7 @@ Two passes, under the exclusive gc lease (state/leases.py, so no build is runnin
    snapshots and blobs are still reachable, and the rest goes. Without --all, the records
    that made a tagged image's layers (and its unpacked base) are roots too: like buildx,
    plain `prune` only removes dangling cache.
+3. files of the COPY file pool (snapshot/filepool.py) that no snapshot links any more.
 """
 
 from __future__ import annotations
@@ -49,7 +50,19 @@ def prune(root, *, all: bool = False, until: float | None = None,
         doomed = _choose(inv, all, cutoff, keep_storage)
         report.removed += _remove_records(root, inv, doomed)
         report.removed += _sweep(root, inv, all, cutoff, {n for n in doomed})
+        report.removed += _sweep_file_pool(root)
     return report
+
+
+def _sweep_file_pool(root) -> list[Item]:
+    """Shared COPY files (snapshot/filepool.py) no snapshot links any more."""
+    from pallet.snapshot.filepool import FilePool
+
+    count, size = FilePool(root.file_pool_dir, digest_of=None).sweep()
+    if not count:
+        return []
+    return [Item(("files", str(root.file_pool_dir)), "shared-files", "internal", size, None,
+                 description=f"{count} COPY files no snapshot uses")]
 
 
 def _choose(inv: Inventory, all: bool, cutoff, keep_storage) -> set[tuple]:

@@ -104,6 +104,11 @@ class StateRoot:
         return self.builder_dir / "cachemounts"
 
     @property
+    def file_pool_dir(self) -> Path:
+        """Files COPY wrote, shared by hard link between snapshots (snapshot/filepool.py)."""
+        return self.builder_dir / "files"
+
+    @property
     def tmp_dir(self) -> Path:
         return self.path / "tmp"
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pallet.emulation.arches import EMULATORS, Emulator, emulator_for
-from pallet.emulation.binfmt import Binfmt, Entry
 from pallet.errors import UserError
+
+# arches and binfmt are imported only once a platform is not native: every build checks its
+# RUN steps' platforms, and most are the host's.
+if TYPE_CHECKING:
+    from pallet.emulation.arches import Emulator
+    from pallet.emulation.binfmt import Binfmt, Entry
 
 CROSS_HINT = "or keep RUN steps native: FROM --platform=$BUILDPLATFORM, then cross-compile"
 
@@ -46,6 +51,9 @@ def check_platform(platform: str, binfmt: Binfmt | None = None) -> Verdict:
     norm = str(parse_platform(platform))
     if norm in native_platforms():
         return Verdict(norm, native=True)
+    from pallet.emulation.arches import emulator_for
+    from pallet.emulation.binfmt import Binfmt
+
     emu = emulator_for(norm)
     host = host_platform()
     if emu is None:
@@ -81,6 +89,9 @@ def require_platform(platform: str, binfmt: Binfmt | None = None) -> Verdict:
 # -- `pallet binfmt` ---------------------------------------------------------------------
 def status(binfmt: Binfmt | None = None) -> dict:
     """What tonistiigi/binfmt prints ("supported", "emulators"), plus what could be installed."""
+    from pallet.emulation.arches import EMULATORS
+    from pallet.emulation.binfmt import Binfmt
+
     binfmt = binfmt or Binfmt()
     entries = binfmt.entries()
     supported = list(native_platforms())
@@ -99,6 +110,8 @@ def status(binfmt: Binfmt | None = None) -> dict:
 def install(names: list[str], binfmt: Binfmt | None = None) -> list[str]:
     """Register the emulators named (qemu names or platforms; "all"), skipping what already
     runs; returns the entry names registered now."""
+    from pallet.emulation.binfmt import Binfmt
+
     binfmt = binfmt or Binfmt()
     binfmt.ensure_mounted()
     done = []
@@ -118,7 +131,7 @@ def install(names: list[str], binfmt: Binfmt | None = None) -> list[str]:
 
 
 def _wanted(names: list[str]) -> list[Emulator]:
-    from pallet.emulation.arches import emulator_named
+    from pallet.emulation.arches import EMULATORS, emulator_named
 
     if not names or names == ["all"]:
         return [e for e in EMULATORS if os.path.exists(e.binary)]
@@ -135,6 +148,7 @@ def _wanted(names: list[str]) -> list[Emulator]:
 def uninstall(name: str, binfmt: Binfmt | None = None) -> str:
     """Remove the entry for `name` if pallet registered it; returns its entry name."""
     from pallet.emulation.arches import emulator_named
+    from pallet.emulation.binfmt import Binfmt
 
     binfmt = binfmt or Binfmt()
     emu = emulator_named(name)

@@ -24,16 +24,16 @@ import os
 import posixpath
 import shutil
 import stat
-import tarfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pallet.engine.paths import Root, escapes_root
 from pallet.errors import UserError
+
+if TYPE_CHECKING:
+    import tarfile
 
 _MAGIC = {  # moby pkg/archive DetectCompression
     b"\x1f\x8b\x08": "gzip",
@@ -83,6 +83,10 @@ def _zstd_reader(f: BinaryIO) -> BinaryIO:
 
 def is_archive(path: str) -> bool:
     """isArchivePath: a regular file whose (decompressed) bytes start with a tar header."""
+    # tarfile (like urllib.request below) is imported where ADD needs it: every build
+    # imports this module, through the context checksum.
+    import tarfile
+
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
@@ -99,6 +103,8 @@ def is_archive(path: str) -> bool:
 
 def extract_archive(archive: str, dest: str) -> None:
     """Untar `archive` into the existing dir `dest` (see the module docstring)."""
+    import tarfile
+
     name = ""
     dir_times: list[tuple[str, int]] = []
     try:
@@ -270,6 +276,9 @@ def _chunks(url: str):
 
 
 def _chunks_urllib(url: str):
+    import urllib.error
+    import urllib.request  # ~10 ms of imports (http.client, email, ssl)
+
     try:
         with urllib.request.urlopen(url, timeout=_TIMEOUT) as resp:
             while chunk := resp.read(1 << 20):

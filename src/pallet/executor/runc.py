@@ -26,15 +26,18 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import IO, Callable, Sequence
+from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from pallet.errors import BuildError
-from pallet.executor.bundle import BundleSpec, ProcessSpec, make_config
 from pallet.executor.hostfiles import make_hosts, make_resolv_conf
 from pallet.executor.rootfs import ensure_workdir, find_stubs, remove_stubs
-from pallet.executor.user import ExecUser, resolve_user_in_root
-from pallet.snapshot.base import Mount
-from pallet.snapshot.mount import is_mountpoint, mounted
+
+# The bundle, user and mount modules are imported where a container is made: a build whose
+# steps are all cached creates a RuncExecutor but never runs it.
+if TYPE_CHECKING:
+    from pallet.executor.bundle import ProcessSpec
+    from pallet.executor.user import ExecUser
+    from pallet.snapshot.base import Mount
 
 OutputCallback = Callable[[str, bytes], None]
 """on_output(stream, line): stream is "stdout" or "stderr"; line ends with b"\\n"
@@ -71,6 +74,8 @@ class RuncExecutor:
     def run(self, process: ProcessSpec, rootfs_mounts: Sequence[Mount], *,
             on_output: OutputCallback | None = None, stdin: IO[bytes] | int | None = None) -> int:
         """Run `process` on a rootfs made of `rootfs_mounts`; return its exit code."""
+        from pallet.snapshot.mount import mounted
+
         binary = self._binary()
         bundle = Path(tempfile.mkdtemp(prefix="pallet-bundle-", dir=self.work_dir))
         try:
@@ -83,6 +88,8 @@ class RuncExecutor:
 
     def _run_in_rootfs(self, binary: str, bundle: Path, process: ProcessSpec,
                        on_output: OutputCallback | None, stdin: IO[bytes] | int | None) -> int:
+        from pallet.executor.user import resolve_user_in_root
+
         rootfs = bundle / "rootfs"
         user = resolve_user_in_root(rootfs, process.user)
         try:
@@ -98,6 +105,8 @@ class RuncExecutor:
             remove_stubs(stubs)
 
     def _write_bundle(self, bundle: Path, process: ProcessSpec, user: ExecUser) -> None:
+        from pallet.executor.bundle import BundleSpec, make_config
+
         (bundle / "hosts").write_text(make_hosts(process.hostname, process.extra_hosts))
         (bundle / "resolv.conf").write_text(make_resolv_conf(_read(self.host_resolv_conf), process.network))
         spec = BundleSpec(process, str(bundle / "rootfs"), str(bundle / "hosts"), str(bundle / "resolv.conf"), user)
@@ -197,6 +206,8 @@ def _runc_error(log: Path) -> str:
 
 
 def _remove_bundle(bundle: Path) -> None:
+    from pallet.snapshot.mount import is_mountpoint
+
     # Never rmtree through a rootfs that is still mounted: that would delete the snapshot.
     if is_mountpoint(bundle / "rootfs"):
         return
@@ -224,6 +235,8 @@ class ContainerExecutor(RuncExecutor):
 
     def write_container_bundle(self, bundle: Path, process: ProcessSpec) -> ExecUser:
         """config.json, hosts and resolv.conf for the rootfs mounted at bundle/rootfs."""
+        from pallet.executor.user import resolve_user_in_root
+
         user = resolve_user_in_root(bundle / "rootfs", process.user)
         try:
             ensure_workdir(bundle / "rootfs", process.cwd, user.uid, user.gid)

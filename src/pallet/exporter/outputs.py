@@ -12,7 +12,6 @@ Two steps, as buildx splits them:
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from dataclasses import dataclass, field
@@ -141,6 +140,8 @@ def parse_output(text: str) -> OutputEntry:
 
 
 def _csv_fields(text: str) -> list[str]:
+    import csv  # here, not at the top: only -o values need it, and most builds have none
+
     try:
         rows = list(csv.reader([text], skipinitialspace=False, strict=True))
     except csv.Error as e:

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from pallet.exporter.base import ExportContext, ExportInput
 from pallet.exporter.outputs import DockerOutput, ImageOutput, LocalOutput, OciOutput, OutputSpec, TarOutput
 
+# output spec -> (module, function); a module is imported only when a build has that output,
+# so the default build (the local image store) does not load the archive writers.
+_EXPORTERS = {
+    LocalOutput: ("pallet.exporter.local", "export_local"),
+    TarOutput: ("pallet.exporter.tar", "export_tar"),
+    OciOutput: ("pallet.exporter.oci", "export_oci"),
+    DockerOutput: ("pallet.exporter.docker", "export_docker"),
+    ImageOutput: ("pallet.exporter.image", "export_image"),
+}
 
-def _exporters() -> dict:
-    from pallet.exporter.docker import export_docker
-    from pallet.exporter.image import export_image
-    from pallet.exporter.local import export_local
-    from pallet.exporter.oci import export_oci
-    from pallet.exporter.tar import export_tar
 
-    return {LocalOutput: export_local, TarOutput: export_tar, OciOutput: export_oci,
-            DockerOutput: export_docker, ImageOutput: export_image}
+def _exporter(spec: OutputSpec):
+    module, name = _EXPORTERS[type(spec)]
+    return getattr(import_module(module), name)
 
 
 def export_all(ctx: ExportContext, specs: list[OutputSpec], inputs: list[ExportInput]) -> dict:
     """Export `inputs` (one per platform) to each output in order; merged responses."""
-    exporters = _exporters()
     response: dict = {}
     for spec in specs:
-        response.update(exporters[type(spec)](ctx, spec, inputs))
+        response.update(_exporter(spec)(ctx, spec, inputs))
     return response

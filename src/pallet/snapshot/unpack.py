@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import secrets
 
-from pallet.archive.compression import decompress_reader
-from pallet.archive.tarreader import extract_layer
 from pallet.errors import AlreadyExistsError
 from pallet.graph.digest import digest_of
 
@@ -34,6 +32,10 @@ def unpack_image(blobs, snapshots, manifest, config) -> str:
 
 
 def _unpack_layer(blobs, snapshots, desc, name: str, parent: str | None) -> None:
+    # Here, not at the top: a build whose base image is unpacked already needs no tar reader.
+    from pallet.archive.compression import decompress_reader
+    from pallet.archive.tarreader import extract_layer
+
     active = f"unpack-{secrets.token_hex(8)}"
     snapshots.prepare(active, [parent] if parent else [])
     try:

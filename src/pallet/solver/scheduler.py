@@ -1,14 +1,13 @@
 """Solve an op graph: cache lookup, parallel execution, dedupe (solver/scheduler.go).
 
 Every op is solved at most once per Solver: concurrent requests for the same digest share
-one Future. An op runs once all its inputs are solved; independent branches (stages) run
+one Outcome. An op runs once all its inputs are solved; independent branches (stages) run
 on their own threads, so two stages build at once.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
 from typing import Protocol
 
 from pallet.graph.ops import Op
@@ -24,38 +23,65 @@ class Worker(Protocol):
     def execute(self, op: Op, key: str, inputs: list[Result], progress: Progress, vertex) -> Result: ...
 
 
+class Outcome:
+    """One op's result or error, set once by the thread that solves it; others wait for it.
+
+    concurrent.futures.Future would do, but importing it loads `logging`, a cost every
+    build (even one fully cached) would pay.
+    """
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._result: Result | None = None
+        self._error: BaseException | None = None
+
+    def set_result(self, result: Result) -> None:
+        self._result = result
+        self._done.set()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._done.set()
+
+    def result(self) -> Result:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
 class Solver:
     def __init__(self, worker: Worker, progress: Progress, *, no_cache: bool = False) -> None:
         self.worker = worker
         self.progress = progress
         self.no_cache = no_cache
-        self._futures: dict[str, Future] = {}
+        self._outcomes: dict[str, Outcome] = {}
         self._lock = threading.Lock()
 
     def solve(self, op: Op) -> Result:
-        return self._future(op).result()
+        return self._outcome(op).result()
 
     def solve_all(self, ops: list[Op]) -> list[Result]:
-        futures = [self._future(op) for op in ops]
-        return [f.result() for f in futures]
+        outcomes = [self._outcome(op) for op in ops]
+        return [o.result() for o in outcomes]
 
-    def _future(self, op: Op) -> Future:
+    def _outcome(self, op: Op) -> Outcome:
         digest = op.digest()
         with self._lock:
-            fut = self._futures.get(digest)
-            if fut is not None:
-                return fut
-            fut = Future()
-            self._futures[digest] = fut
-        threading.Thread(target=self._run, args=(op, fut), daemon=True).start()
-        return fut
+            outcome = self._outcomes.get(digest)
+            if outcome is not None:
+                return outcome
+            outcome = Outcome()
+            self._outcomes[digest] = outcome
+        threading.Thread(target=self._run, args=(op, outcome), daemon=True).start()
+        return outcome
 
-    def _run(self, op: Op, fut: Future) -> None:
+    def _run(self, op: Op, outcome: Outcome) -> None:
         try:
-            inputs = [f.result() for f in [self._future(i) for i in op.inputs()]]
-            fut.set_result(self._solve_one(op, inputs))
+            inputs = [o.result() for o in [self._outcome(i) for i in op.inputs()]]
+            outcome.set_result(self._solve_one(op, inputs))
         except BaseException as exc:  # delivered to whoever waits on this op
-            fut.set_exception(exc)
+            outcome.set_exception(exc)
 
     def _solve_one(self, op: Op, inputs: list[Result]) -> Result:
         try:

@@ -101,7 +101,7 @@ HOST_CASES = [
 
 @pytest.fixture(autouse=True)
 def x86_host(monkeypatch):
-    monkeypatch.setattr(platforms._host, "machine", lambda: "x86_64")
+    monkeypatch.setattr(platforms, "_machine", lambda: "x86_64")
 
 
 @pytest.mark.parametrize("spec, want", PARSE_CASES, ids=[c[0].strip() or "blank" for c in PARSE_CASES])
@@ -148,7 +148,7 @@ def test_normalize():
 
 @pytest.mark.parametrize("machine, want", HOST_CASES, ids=[c[0] for c in HOST_CASES])
 def test_host_platform(monkeypatch, machine, want):
-    monkeypatch.setattr(platforms._host, "machine", lambda: machine)
+    monkeypatch.setattr(platforms, "_machine", lambda: machine)
     assert str(host_platform()) == want
     assert str(parse_platform("local")) == want
 

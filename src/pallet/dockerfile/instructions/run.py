@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from pallet.dockerfile.instructions.base import Instruction, WordExpander, cmdline, located
 from pallet.dockerfile.instructions.flags import FlagKind, parse_flags
 from pallet.dockerfile.goquote import go_quote
-from pallet.dockerfile.instructions.mounts import Mount, parse_mount
 from pallet.dockerfile.nodes import Heredoc, Node
 from pallet.errors import InstructionError
+
+if TYPE_CHECKING:
+    from pallet.dockerfile.instructions.mounts import Mount
 
 NETWORK_MODES = ("default", "none", "host")
 SECURITY_MODES = ("sandbox", "insecure")
@@ -40,7 +43,7 @@ class Run(Instruction):
 def parse_run(node: Node) -> Run:
     flags = parse_flags(node.flags, RUN_FLAGS)
     # BuildKit's post-hooks run mount, network, security, in that order
-    mounts = tuple(parse_mount(spec) for spec in flags["mount"].values)
+    mounts = _parse_mounts(flags["mount"].values)
     network = flags["network"].value if flags["network"].used else None
     if network is not None and network not in NETWORK_MODES:
         raise InstructionError(f"invalid network mode {go_quote(network)}")
@@ -57,3 +60,11 @@ def parse_run(node: Node) -> Run:
         flags_used=tuple(name for name, flag in flags.items() if flag.used),
         node=node,
     )
+
+
+def _parse_mounts(specs: list[str]) -> tuple[Mount, ...]:
+    if not specs:  # most RUNs: no need to import the --mount parser and its 7 dataclasses
+        return ()
+    from pallet.dockerfile.instructions.mounts import parse_mount
+
+    return tuple(parse_mount(spec) for spec in specs)

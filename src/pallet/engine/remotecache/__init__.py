@@ -78,6 +78,8 @@ class RemoteCache:
     def export(self, worker, solve, targets) -> None:
         """Every registry/local --cache-to, with the records of every target op (one per
         platform: they all go under one ref); a failure raises unless ignore-error=true."""
+        if not self.exports:
+            return
         from pallet.engine.remotecache.export import collect, export_cache, to_records
         from pallet.engine.remotecache.stores import LocalCache, RegistryCache
         from pallet.errors import PalletError

@@ -13,7 +13,6 @@ checked here, before anything is built, so a typo fails in a second instead of a
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 
 from pallet.dockerfile.suggest import did_you_mean
@@ -88,6 +87,8 @@ def parse_cache_from(values: list[str]) -> list[CacheImport]:
 def _fields(text: str, flag: str) -> dict[str, str]:
     if "=" not in text:  # buildx: a bare value is a registry ref
         return {"type": "registry", "ref": text.strip(), "flag": flag}
+    import csv  # here, not at the top: most builds have no cache flags
+
     try:
         row = next(csv.reader([text], strict=True), [])
     except csv.Error as e:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pallet.engine.add import is_url
-from pallet.engine.copy import select_sources
+from pallet.engine.sources import select_sources
 from pallet.engine.paths import Root, walk_tree
 from pallet.dockerfile.dockerignore import PatternMatcher
 from pallet.image.digest import file_sha256_hex

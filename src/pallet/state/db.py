@@ -79,13 +79,20 @@ def connect(path: Path | str) -> sqlite3.Connection:
         # Switching to WAL needs the database to itself and does not wait on the busy
         # handler, so processes opening a fresh root at once take turns (measured: 4
         # concurrent `pallet import` on a new root failed with "database is locked").
-        with FileLock(f"{path}.lock"):
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            migrate(conn)
+        # An up-to-date database (every open but the first) needs neither lock.
+        if not _ready(conn):
+            with FileLock(f"{path}.lock"):
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                migrate(conn)
     except sqlite3.DatabaseError as e:
         raise StoreError(f'cannot open metadata database "{path}": {e}') from e
     return conn
+
+
+def _ready(conn: sqlite3.Connection) -> bool:
+    return (conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            and conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS))
 
 
 @contextmanager

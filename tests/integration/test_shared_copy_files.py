@@ -11,7 +11,7 @@ import pytest
 from pallet.cli.main import main
 from pallet.testing.cli import busybox_root, make_context, step_statuses
 
-OLD = 1_600_000_000  # old enough for the stat cache to trust (checksum._RACY_NS)
+OLD = 1_600_000_000  # old enough for the stat cache to trust (fingerprint.RACY_NS)
 APP = "FROM busybox:local\nCOPY src /app/src\nRUN cat /app/src/f07 && ls /app/src | wc -l\n"
 
 

@@ -49,10 +49,25 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    options = options_from_args(args)
-    if options.call == "build":
-        return _build(options)
+    with _prefetching(args.context):
+        options = options_from_args(args)
+        if options.call == "build":
+            return _build(options)
     return run_call(options)
+
+
+def _prefetching(context: str):
+    """From before the build's imports: a child checks whether the context changed
+    (engine/fingerprint.py) while this process gets ready to ask."""
+    import contextlib
+    import os
+
+    if context == "-" or not os.path.isdir(context):
+        return contextlib.nullcontext()
+    from pallet.engine.fingerprint import prefetching
+    from pallet.state.root import StateRoot
+
+    return prefetching(StateRoot.default().stat_cache_path, context)
 
 
 def _build(options) -> int:

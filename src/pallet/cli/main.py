@@ -108,5 +108,17 @@ def internal_error() -> int:
     return 70
 
 
+def run() -> None:
+    """The `pallet` command. A run is short and most of what it allocates lives to the end
+    (modules, classes, parsed Dockerfiles), so garbage-cycle collection runs rarely and not
+    over everything at exit (measured: 20 ms of a 175 ms no-op build). Tests call `main`."""
+    import gc
+
+    gc.set_threshold(50_000, 50, 100)
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

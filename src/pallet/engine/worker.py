@@ -77,7 +77,7 @@ class LocalWorker:
         if self._stat_cache is None:
             from pallet.engine.checksum import StatCache
 
-            self._stat_cache = StatCache(self.root.path / "statcache.json")
+            self._stat_cache = StatCache(self.root.stat_cache_path)
         return self._stat_cache
 
     @property

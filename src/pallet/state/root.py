@@ -104,6 +104,11 @@ class StateRoot:
         return self.builder_dir / "cachemounts"
 
     @property
+    def stat_cache_path(self) -> Path:
+        """Context files' and dirs' digests by their stat fields (engine/checksum.py)."""
+        return self.path / "statcache.json"
+
+    @property
     def file_pool_dir(self) -> Path:
         """Files COPY wrote, shared by hard link between snapshots (snapshot/filepool.py)."""
         return self.builder_dir / "files"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pallet.engine import checksum as checksum_module
+from pallet.engine import fingerprint
 from pallet.engine.checksum import StatCache, context_checksum
 from pallet.dockerfile.dockerignore import PatternMatcher
 from pallet.errors import ContextError
@@ -116,25 +116,25 @@ def test_stat_cache_reuses_and_persists(ctx, tmp_path):
     assert (cold.hashed, cold.reused) == (3, 0)
     warm = StatCache(path)
     assert checksum(ctx, "src", stat_cache=warm) == first
-    assert (warm.hashed, warm.reused, warm.trees_reused) == (0, 0, 1)  # not even a file lookup
+    assert (warm.hashed, warm.reused, warm.trees.reused) == (0, 0, 1)  # not even a file lookup
     os.utime(ctx / "src/a.py", (OLD + 9, OLD + 9))
     touched = StatCache(path)
     assert checksum(ctx, "src", stat_cache=touched) == first
-    assert (touched.hashed, touched.reused, touched.trees_reused) == (1, 2, 0)
+    assert (touched.hashed, touched.reused, touched.trees.reused) == (1, 2, 0)
 
 
 @pytest.fixture
 def warm_cache(tmp_path, monkeypatch):
     """A persisted StatCache that trusts even stats from this instant, so the tree
     fingerprint itself (not the racy-clean guard) is what must notice a change."""
-    monkeypatch.setattr(checksum_module, "_RACY_NS", -10**18)
+    monkeypatch.setattr(fingerprint, "RACY_NS", -10**18)
     return lambda: StatCache(tmp_path / "state/statcache.json")
 
 
 @pytest.mark.parametrize("change", [c[1] for c in DIFFERENT], ids=[c[0] for c in DIFFERENT])
 def test_changed_under_a_remembered_tree(ctx, warm_cache, change):
     before = checksum(ctx, stat_cache=warm_cache())
-    assert checksum(ctx, stat_cache=(cache := warm_cache())) == before and cache.trees_reused
+    assert checksum(ctx, stat_cache=(cache := warm_cache())) == before and cache.trees.reused
     change(ctx)
     assert checksum(ctx, stat_cache=warm_cache()) != before
 
@@ -158,7 +158,7 @@ def test_young_tree_is_not_remembered(ctx, tmp_path):
     checksum(ctx, "src", stat_cache=StatCache(tmp_path / "c.json"))
     again = StatCache(tmp_path / "c.json")
     checksum(ctx, "src", stat_cache=again)
-    assert again.trees_reused == 0
+    assert again.trees.reused == 0
 
 
 def test_stat_cache_sees_same_size_rewrite(ctx, tmp_path):

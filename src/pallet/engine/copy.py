@@ -85,15 +85,15 @@ def copy_into(
 class DeferredTree:
     """A context dir's contents, still to be written below `dest_rel` of an upper dir."""
 
-    copier: _Copier
+    src: Root
+    opts: _Options
     src_rel: str
     dest_rel: str
     pool: FilePool
 
     def write(self, upper: Path) -> None:
         """Write into the unmounted upper dir, where `dest_rel` already is a new dir."""
-        copier = self.copier
-        copier = _Copier(Root(upper), copier.src, copier.opts, copier.zero_owner, pool=self.pool,
+        copier = _Copier(Root(upper), self.src, self.opts, zero_owner=True, pool=self.pool,
                          fresh=True)
         copier._copy_tree(self.src_rel, self.dest_rel)
 
@@ -116,7 +116,7 @@ def _defer_tree(copier: _Copier, items: list[Item], dest_path: str, spec: CopySp
         os.utime(copier.dest.host_path(target), ns=(st.st_atime_ns, st.st_mtime_ns))
     else:
         return None
-    return DeferredTree(copier, items[0].rel, target, pool)
+    return DeferredTree(copier.src, copier.opts, items[0].rel, target, pool)
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,3 +78,16 @@ def test_local_layout_and_tamper_detection(tmp_path):
     path.write_bytes(b"tampered")
     with pytest.raises(CorruptBlobError):
         read_blob(store, DIGEST)
+
+
+def test_big_blob_in_uneven_pieces(store):
+    """Past the local store's writeback marks (every 8 MiB) the bytes stay the same."""
+    import os
+
+    data = os.urandom(20 * 2**20 + 12345)
+    with store.ingest() as w:
+        for start in range(0, len(data), 777_777):
+            w.write(data[start : start + 777_777])
+        info = w.commit()
+    assert (info.digest, info.size) == (sha256_digest(data), len(data))
+    assert read_blob(store, info.digest) == data

@@ -1,0 +1,69 @@
+import hashlib
+import io
+import os
+
+import pytest
+
+from pallet.archive.compression import Compression, compress_writer, decompress_reader
+from pallet.content.memory import MemoryContentStore
+from pallet.image.layers import write_layer
+
+# Writes as a tar writer makes them: pieces of up to 1 MiB, the last one short.
+PIECES = [os.urandom(1 << 20), os.urandom((1 << 20) - 700), b"tail" * 1000]
+TAR = b"".join(PIECES)
+
+
+def produce(out):
+    for piece in PIECES:
+        out.write(memoryview(bytearray(piece)))  # a buffer the caller may reuse at once
+    return "result"
+
+
+@pytest.mark.parametrize("kind", list(Compression))
+def test_digests_and_bytes(kind):
+    store = MemoryContentStore()
+    layer, result = write_layer(store, produce, kind)
+    assert result == "result"
+    assert layer.diff_id == "sha256:" + hashlib.sha256(TAR).hexdigest()
+    assert layer.diff_size == len(TAR)
+    blob = store.blobs[layer.descriptor.digest]
+    assert layer.descriptor.size == len(blob)
+    assert decompress_reader(io.BytesIO(blob), kind).read() == TAR
+
+
+def test_gzip_blob_is_the_compressor_on_the_same_writes():
+    """The writes reach the compressor as they were made: its blocks, so the digest, stay."""
+    direct = io.BytesIO()
+    compressor = compress_writer(Compression.GZIP, direct)
+    for piece in PIECES:
+        compressor.write(piece)
+    compressor.close()
+    store = MemoryContentStore()
+    layer, _ = write_layer(store, produce, Compression.GZIP)
+    assert store.blobs[layer.descriptor.digest] == direct.getvalue()
+
+
+class FailingStore(MemoryContentStore):
+    def ingest(self, expected=None, size=None):
+        ingest = super().ingest(expected, size)
+
+        def write(data):
+            raise OSError(28, "No space left on device")
+
+        ingest.write = write
+        return ingest
+
+
+@pytest.mark.parametrize("kind", list(Compression))
+def test_a_failing_store_fails_the_layer(kind):
+    with pytest.raises(OSError, match="No space left"):
+        write_layer(FailingStore(), produce, kind)
+
+
+def test_a_failing_producer_fails_the_layer():
+    def broken(out):
+        out.write(b"x" * 100)
+        raise ValueError("tree changed")
+
+    with pytest.raises(ValueError, match="tree changed"):
+        write_layer(MemoryContentStore(), broken, Compression.NONE)

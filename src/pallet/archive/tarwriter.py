@@ -36,10 +36,9 @@ from pallet.errors import UserError
 
 # security.selinux labels belong to the host that wrote the files, not to the image.
 SKIPPED_XATTRS = ("security.selinux",)
-# Tar bytes reach `out` in chunks of up to 1 MiB, each cut where the next of tarfile's writes
-# (a header, a 16 KiB piece of a file as tarfile.copyfileobj copies it, padding) would not
-# fit. The gzip writer makes its blocks of these chunks: see TreeWriter._data.
-_CHUNK, _PIECE = 1 << 20, 16 * 1024
+# TreeWriter hands `out` the tar in chunks of exactly 1 MiB (the last one shorter). The gzip
+# writer makes a block of each chunk, so the blob's bytes depend on the tar's bytes alone.
+_CHUNK = 1 << 20
 
 
 def clamp(mtime: float, epoch: int | None) -> int:
@@ -63,6 +62,43 @@ class _Sink(io.RawIOBase):
 
     def tell(self) -> int:
         return self._pos
+
+
+class _Chunks:
+    """Collects writes and passes them on to `out` as bytes objects of exactly `_CHUNK`
+    bytes (joined once; a write that fits the room left is never split)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._pieces: list[bytes] = []
+        self._size = 0  # of the pieces
+        self._offset = 0  # of the first piece in the tar
+
+    def room(self) -> int:
+        """How many bytes complete the current chunk."""
+        return _CHUNK - self._size
+
+    def write(self, data: bytes) -> None:
+        while len(data) >= (room := _CHUNK - self._size):
+            self._pieces.append(data[:room])  # the whole of `data` when it fits exactly: no copy
+            self._size = _CHUNK
+            self._emit()
+            data = data[room:]
+        if data:
+            self._pieces.append(data)
+            self._size += len(data)
+
+    def tell(self) -> int:
+        return self._offset + self._size
+
+    def flush(self) -> None:
+        if self._size:
+            self._emit()
+
+    def _emit(self) -> None:
+        self._out.write(b"".join(self._pieces))
+        self._offset += self._size
+        self._pieces, self._size = [], 0
 
 
 class _Tar(tarfile.TarFile):
@@ -89,7 +125,7 @@ class _Tar(tarfile.TarFile):
 _USTAR = struct.Struct("100s48s8sc100s8s64x16s167x")  # name, 5 numbers, chksum, type, link, magic, devs
 _MAX7, _MAX11 = 8**7, 8**11  # what 8- and 12-byte octal fields hold
 _DEVICES = (tarfile.CHRTYPE, tarfile.BLKTYPE)
-_ZEROS = bytes(tarfile.BLOCKSIZE)
+_PADDING = [bytes(n) for n in range(tarfile.BLOCKSIZE)]  # what ends a file's last block
 
 
 def ustar_header(info: tarfile.TarInfo) -> bytes | None:
@@ -172,17 +208,17 @@ class TreeWriter:
 
     A layer can hold 40,000 files, so each should cost few system calls and little Python:
     names are looked up relative to an open directory (scandir, openat), a file is stat'ed
-    and its xattrs listed through its open fd, and read into one reused buffer. No TarInfo
-    objects unless an entry needs PAX records.
+    and its xattrs listed through its open fd, and read in pieces that fill the current
+    chunk exactly, so no byte is copied but once into it. No TarInfo objects unless an
+    entry needs PAX records.
     """
 
     def __init__(self, root: Path | str, out: BinaryIO, *, epoch: int | None = None, overlay: bool = False) -> None:
         self.root = os.fspath(root)
-        self.out = io.BufferedWriter(_Sink(out), buffer_size=_CHUNK)
+        self.out = _Chunks(out)
         self.epoch = epoch
         self.overlay = overlay
         self._links: dict[tuple[int, int], str] = {}
-        self._buf = memoryview(bytearray(_CHUNK))
 
     def write(self) -> None:
         if not os.path.isdir(self.root):
@@ -254,29 +290,24 @@ class TreeWriter:
             os.close(fd)
 
     def _data(self, fd: int, size: int, dirpath: str, base: str) -> None:
-        """The file's bytes, written as tarfile writes them: 16 KiB pieces, then padding.
-        The pieces decide where the 1 MiB chunks sent to `out` end, which the gzip writer
-        makes its blocks of: other pieces would give other (valid) gzip bytes, a new digest."""
+        """The file's bytes, then the zeros that end its last block."""
         left = size
         while True:
-            last = left < _CHUNK
-            want = left if last else _CHUNK
+            room = self.out.room()
+            last = left <= room
+            want = left if last else room
             # The last read asks for one byte past the size: it only comes if the file grew.
-            view = self._buf[: want + 1 if last else want]
-            got = os.readv(fd, [view])
-            while got < want and (n := os.readv(fd, [view[got:]])):  # short: shrank, or a slow fs
-                got += n
-            if got != want:
+            data = os.read(fd, want + 1 if last else want)
+            while len(data) < want and (more := os.read(fd, want - len(data))):
+                data += more  # a short read: the file shrank, or a slow filesystem
+            if len(data) != want:
                 raise _changed(dirpath, base)
-            data = view[:got]
-            for i in range(0, got, _PIECE):
-                self.out.write(data[i : i + _PIECE])
-            left -= got
+            self.out.write(data)
+            left -= want
             if last:
                 break
-        rest = size % tarfile.BLOCKSIZE
-        if rest:
-            self.out.write(_ZEROS[rest:])
+        if size % tarfile.BLOCKSIZE:
+            self.out.write(_PADDING[-size % tarfile.BLOCKSIZE])
 
     def _special(self, dfd: int, dirpath: str, name: str, entry: os.DirEntry) -> None:
         st = entry.stat(follow_symlinks=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pallet.testing import require_runtime, unmount_all_under
+from pallet.testing import require_runtime, require_tools, unmount_all_under
 from pallet.testing.cli import PALLET
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,16 +25,6 @@ EXAMPLE = REPO / "examples/buildme"
 CACHE = Path(os.environ.get("PALLET_E2E_CACHE", "/tmp/pallet-e2e-cache"))
 PLATFORMS = "linux/amd64,linux/arm64,linux/arm/v7"
 FILE_SAYS = {"linux_amd64": "x86-64", "linux_arm64": "ARM aarch64", "linux_arm_v7": "ARM, EABI5"}
-
-
-def require_tools(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if not missing:
-        return
-    reason = f"missing: {', '.join(missing)} (bash scripts/install; apt-get install file)"
-    if os.environ.get("PALLET_REQUIRE_ALL") == "1":
-        pytest.fail(reason + " (PALLET_REQUIRE_ALL=1)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

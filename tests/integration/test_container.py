@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from pallet.testing import busybox_tar, mounts_under, require_runtime, unmount_all_under
-from pallet.testing.cli import PALLET
+from pallet.testing.cli import PALLET, PATH_ENV
 
-PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # sh as PID 1 ignores SIGTERM unless it traps it; with the trap, `stop` is quick.
 LOOP = "trap 'exit 0' TERM; while true; do sleep 0.1; done"
 

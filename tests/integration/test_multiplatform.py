@@ -169,11 +169,7 @@ def test_tar_output_is_split_per_platform(tmp_path, pallet, multi):
 # -- cross-compilation -------------------------------------------------------------------
 def test_cross_compiling_stages_run_natively_once(tmp_path, pallet, multi, monkeypatch):
     require_tool("file")
-    # No emulator at all: the pinned stages must not need one.
-    empty = tmp_path / "no-binfmt"
-    empty.mkdir()
-    (empty / "register").write_text("")
-    monkeypatch.setenv("PALLET_BINFMT_MISC", str(empty))
+    _no_emulators(tmp_path, monkeypatch)  # the pinned stages must not need one
     _, _, err = pallet("build", "--progress=plain", "--no-cache", f"--platform={ALL}",
                        "--target=binaries", "--output=bin", _context(tmp_path, CROSS, bins=True))
     out = tmp_path / "bin"
@@ -190,12 +186,17 @@ def test_cross_compiling_stages_run_natively_once(tmp_path, pallet, multi, monke
         assert FILE_SAYS[d] in described, described
 
 
-# -- bad input ---------------------------------------------------------------------------
-def test_foreign_run_without_emulator_fails_before_running(tmp_path, pallet, multi, monkeypatch):
+def _no_emulators(tmp_path, monkeypatch):
+    """An empty binfmt_misc: no platform but the host's can run."""
     empty = tmp_path / "no-binfmt"
     empty.mkdir()
     (empty / "register").write_text("")
     monkeypatch.setenv("PALLET_BINFMT_MISC", str(empty))
+
+
+# -- bad input ---------------------------------------------------------------------------
+def test_foreign_run_without_emulator_fails_before_running(tmp_path, pallet, multi, monkeypatch):
+    _no_emulators(tmp_path, monkeypatch)
     code, _, err = pallet("build", "--progress=plain", "--platform=linux/amd64,linux/arm64",
                           "-o", "out", _context(tmp_path, EMULATED), ok=False)
     assert code == 1

@@ -13,9 +13,7 @@ import tarfile
 
 import pytest
 
-from pallet.testing import require_tool
-
-from pallet.testing import busybox_tar, require_runtime
+from pallet.testing import busybox_tar, require_runtime, require_tool
 
 BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
 DOCKERFILE = """\

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from pallet.cli.main import main
-from pallet.testing.cli import busybox_root
+from pallet.testing.cli import busybox_root, make_context
 
 COUNTER = "FROM busybox:local\nRUN --mount=type=cache,target=/cache echo x >> /cache/n; wc -l < /cache/n\n"
 
@@ -33,9 +33,7 @@ def pallet(capfd):
 
 
 def build(pallet, tmp_path, dockerfile, *flags):
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
+    ctx = make_context(tmp_path / "ctx", {"Dockerfile": dockerfile})
     return pallet("build", "--progress=plain", *flags, str(ctx))
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from pallet.testing import require_runtime, unmount_all_under
 from pallet.testing.cli import BUSYBOX as BASE
-from pallet.testing.cli import PalletCLI, step_statuses
+from pallet.testing.cli import PalletCLI, make_context, step_statuses
 # Every RUN leaves a file in a cache mount when it runs. One id per stage: two stages
 # making the same new cache mount at once race in engine/cachemounts.py (_ensure's `.new`).
 MARK = "--mount=type=cache,id=ran-{stage},target=/ran"
@@ -99,12 +99,7 @@ def registry(tmp_path_factory):
 
 @pytest.fixture
 def ctx(tmp_path) -> Path:
-    path = tmp_path / "ctx"
-    path.mkdir()
-    (path / "Dockerfile").write_text(TWO_STAGES)
-    (path / "a.txt").write_text("abc\n")
-    (path / "b.txt").write_text("b\n")
-    return path
+    return make_context(tmp_path / "ctx", {"Dockerfile": TWO_STAGES, "a.txt": "abc\n", "b.txt": "b\n"})
 
 
 def all_cached(result: dict) -> bool:
@@ -160,10 +155,7 @@ def test_local_cache_min_then_max(roots, ctx, tmp_path):
 
 
 def test_inline_cache_is_read_back_from_the_pushed_image(roots, registry, tmp_path):
-    ctx = tmp_path / "one"
-    ctx.mkdir()
-    (ctx / "Dockerfile").write_text(ONE_STAGE)
-    (ctx / "b.txt").write_text("b\n")
+    ctx = make_context(tmp_path / "one", {"Dockerfile": ONE_STAGE, "b.txt": "b\n"})
     image = f"{registry.host}/cache/inline:1"
     first = roots("first")
     digest, _ = first.digest(ctx, "--cache-to", "type=inline", "-t", image, "--push")
@@ -176,10 +168,7 @@ def test_inline_cache_is_read_back_from_the_pushed_image(roots, registry, tmp_pa
 def test_two_builds_exporting_to_one_ref_merge(roots, registry, ctx, tmp_path):
     """Stand-in for several platforms under one ref: two different builds' mode=max caches
     at one ref both stay usable (multi-platform builds are not in pallet yet)."""
-    other = tmp_path / "one"
-    other.mkdir()
-    (other / "Dockerfile").write_text(ONE_STAGE)
-    (other / "b.txt").write_text("b\n")
+    other = make_context(tmp_path / "one", {"Dockerfile": ONE_STAGE, "b.txt": "b\n"})
     ref = f"{registry.host}/cache/merged:c"
     first = roots("first")
     d1, _ = first.digest(ctx, "--cache-to", f"type=registry,ref={ref},mode=max")
@@ -250,10 +239,7 @@ COPY b.txt .
 
 
 def test_caches_of_two_platforms_under_one_ref_keep_both(roots, registry, tmp_path):
-    ctx = tmp_path / "multi"
-    ctx.mkdir()
-    (ctx / "Dockerfile").write_text(MULTI)
-    (ctx / "b.txt").write_text("b\n")
+    ctx = make_context(tmp_path / "multi", {"Dockerfile": MULTI, "b.txt": "b\n"})
     ref = f"{registry.host}/cache/multi:c"
     platforms = "--platform=linux/amd64,linux/arm64"
     first = roots("first")

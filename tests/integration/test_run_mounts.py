@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from pallet.cli.main import main
-from pallet.testing.cli import busybox_root
+from pallet.testing.cli import busybox_root, make_context
 
 SECRET = b"hunter2-6f1c0e9a-secret-bytes"
 
@@ -22,11 +22,7 @@ def root(tmp_path, monkeypatch):
 @pytest.fixture
 def build(tmp_path, capfd):
     def run(dockerfile, *flags, ok=True, files=None, ctx="ctx"):
-        context = tmp_path / ctx
-        context.mkdir(exist_ok=True)
-        (context / "Dockerfile").write_text(dockerfile)
-        for name, data in (files or {}).items():
-            (context / name).write_text(data)
+        context = make_context(tmp_path / ctx, {"Dockerfile": dockerfile, **(files or {})})
         code = main(["build", "--progress=plain", *flags, str(context)])
         out, err = capfd.readouterr()
         assert (code == 0) == ok, out + err

@@ -69,12 +69,6 @@ def go_time(ts: float) -> str:
 def go_table(rows: list[list[str]], *, minwidth: int = 0, padding: int = 1) -> str:
     """Go text/tabwriter with ' ' padding: every cell but a row's last is padded to its
     column's widest cell + padding (at least minwidth). Trailing blanks are dropped."""
-    widths: list[int] = []
-    for row in rows:
-        for i, cell in enumerate(row[:-1]):
-            if i == len(widths):
-                widths.append(minwidth)
-            widths[i] = max(widths[i], len(cell) + padding)
-    lines = ["".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + row[-1]
-             for row in rows]
-    return "".join(line.rstrip() + "\n" for line in lines)
+    from pallet.image.display import table
+
+    return "".join(line.rstrip() + "\n" for line in table(rows, minwidth, padding).split("\n")[:-1])

@@ -8,8 +8,6 @@ platforms RUN steps can use ("supported") and the binfmt_misc entries ("emulator
 
 from __future__ import annotations
 
-import json
-
 
 def register(sub) -> None:
     p = sub.add_parser("binfmt", help="list or register emulators for other platforms")
@@ -21,6 +19,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import json
+
     from pallet.emulation import install, status, uninstall
 
     for name in args.uninstall:

@@ -93,23 +93,23 @@ def run_du(args) -> int:
 
 
 def _row(item, reclaimable: bool = True) -> list[str]:
-    from pallet.image.display import ago
-
     shown = item.id + ("*" if item.in_use else "")
-    last = ago(item.last_used, time.time()) if item.last_used else ""
-    return [shown, str(reclaimable).lower(), human_size(item.size), last]
+    return [shown, str(reclaimable).lower(), human_size(item.size), _last_used(item)]
 
 
 def _verbose(item, reclaimable: bool) -> str:
-    from pallet.image.display import ago
-
     fields = [["ID:", item.id], *(["Parent:", p[1][:25]] for p in item.parents),
               ["Mutable:", str(item.kind == "exec.cachemount").lower()],
               ["Reclaimable:", str(reclaimable).lower()], ["Size:", human_size(item.size)],
               ["Description:", item.description], ["In use:", str(item.in_use).lower()],
-              ["Last used:", ago(item.last_used, time.time()) if item.last_used else ""],
-              ["Type:", item.kind]]
+              ["Last used:", _last_used(item)], ["Type:", item.kind]]
     return tab_table(fields) + "\n"
+
+
+def _last_used(item) -> str:
+    from pallet.image.display import ago
+
+    return ago(item.last_used, time.time()) if item.last_used else ""
 
 
 

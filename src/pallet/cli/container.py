@@ -108,9 +108,8 @@ def run_run(args) -> int:
     from pallet.container.execute import check_tty
     from pallet.container.supervise import start_detached
 
-    command = tuple(args.command[1:] if args.command[:1] == ["--"] else args.command)
     opts = RunOptions(
-        image=args.image, command=command, name=args.name, auto_remove=args.rm,
+        image=args.image, command=_command(args), name=args.name, auto_remove=args.rm,
         detach=args.detach, env=tuple(args.env), env_files=tuple(args.env_file),
         entrypoint=args.entrypoint, workdir=args.workdir, user=args.user,
         interactive=args.interactive, tty=args.tty, network=args.network,
@@ -135,10 +134,14 @@ def run_exec(args) -> int:
     if args.detach:
         raise ContainerError("pallet exec --detach is not supported", hint="run it in the background with &")
     check_tty(args.interactive, args.tty)
-    command = tuple(args.command[1:] if args.command[:1] == ["--"] else args.command)
-    opts = ExecOptions(command, args.interactive, args.tty, tuple(args.env), args.workdir, args.user)
+    opts = ExecOptions(_command(args), args.interactive, args.tty, tuple(args.env), args.workdir, args.user)
     containers = _containers()
     return exec_in(containers, containers.find(args.container), opts)
+
+
+def _command(args) -> tuple[str, ...]:
+    """COMMAND as given, without the `--` that may separate it from pallet's flags."""
+    return tuple(args.command[1:] if args.command[:1] == ["--"] else args.command)
 
 
 def _each(refs: list[str], action) -> int:

@@ -155,7 +155,7 @@ class Containers:
                 pass
             shutil.rmtree(paths.dir, ignore_errors=True)
             self.store.delete(c.id)
-        _remove_file(self.root.lock_path(f"container-{c.id}"))
+        self.root.lock_path(f"container-{c.id}").unlink(missing_ok=True)
 
     def mark(self, c: Container, status: str, **fields) -> None:
         self.store.update(c.id, status=status, **fields)
@@ -193,11 +193,3 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def _remove_file(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-

@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 
 from pallet.container.errors import CommandStartError, ContainerError, NotRunningError
-from pallet.container.options import resolve_env
+from pallet.container.options import resolve_env, resolve_workdir
 from pallet.container.record import Container
 from pallet.container.signals import forwarding
 from pallet.container.stdio import close_all, idle_stdin
@@ -78,9 +78,7 @@ def _process(paths, c: Container, opts: ExecOptions) -> dict:
     from pallet.executor.bundle import BundleSpec, ProcessSpec, make_config
     from pallet.executor.user import resolve_user_in_root
 
-    workdir = opts.workdir or c.spec.cwd
-    if not workdir.startswith("/"):
-        raise ContainerError(f'the working directory "{workdir}" is invalid, it needs to be an absolute path')
+    workdir = resolve_workdir({"WorkingDir": c.spec.cwd}, opts.workdir)
     env_opts = RunOptions(image="", env=opts.env, tty=opts.tty)
     base = {"Env": [e for e in c.spec.env if not e.startswith("HOSTNAME=")]}
     env = resolve_env(base, env_opts, c.id[:12])

@@ -32,12 +32,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pallet.dockerfile.heredoc import GO_SPACE
 from pallet.errors import ContextError, IgnorePatternError
 
 IGNORE_FILE = ".dockerignore"
-
-# Go's unicode.IsSpace, which strings.TrimSpace uses (Python's str.strip also strips \x1c-\x1f).
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 _EXCLAMATION_HINT = 'a "!" line re-includes what follows it, e.g. "!README.md"; delete the lone "!"'
 _SYNTAX_HINT = (
@@ -47,7 +45,8 @@ _SYNTAX_HINT = (
 
 
 def go_trim(text: str) -> str:
-    return text.strip(_GO_SPACE)
+    """Go's strings.TrimSpace (Python's str.strip also strips \\x1c-\\x1f)."""
+    return text.strip(GO_SPACE)
 
 
 def clean_path(path: str) -> str:
@@ -379,14 +378,13 @@ class PatternMatcher:
     def __init__(self, patterns: Sequence[str], *, source: str = IGNORE_FILE) -> None:
         self.source = source
         self.patterns = tuple(_parse_pattern(p, source) for p in patterns if go_trim(p))
-        self._exclusions = any(p.exclusion for p in self.patterns)
-        exceptions = [p.without_trailing_glob() for p in self.patterns if p.exclusion]
-        self._prune_by_prefix = not any(_GLOB_CHARS.intersection(e) for e in exceptions)
+        self._exceptions = tuple(p.without_trailing_glob() for p in self.patterns if p.exclusion)
+        self._prune_by_prefix = not any(_GLOB_CHARS.intersection(e) for e in self._exceptions)
 
     @property
     def exclusions(self) -> bool:
         """Whether any pattern starts with "!"."""
-        return self._exclusions
+        return bool(self._exceptions)
 
     def matches(self, path: str) -> bool:
         """Whether `path` (relative, "/"-separated) is excluded; the context root never is."""
@@ -420,8 +418,7 @@ class PatternMatcher:
         if not self._prune_by_prefix:
             return True
         below = directory + "/"
-        exceptions = (p.without_trailing_glob() for p in self.patterns if p.exclusion)
-        return any((e + "/").startswith(below) for e in exceptions)
+        return any((e + "/").startswith(below) for e in self._exceptions)
 
     def _hits(self, pattern: Pattern, path: str, ancestors: Sequence[str]) -> bool:
         test = pattern.compiled.test

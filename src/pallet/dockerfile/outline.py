@@ -11,6 +11,8 @@ import base64
 import json
 from dataclasses import dataclass, field
 
+from pallet.dockerfile.instructions.env import comment_for
+
 
 @dataclass(slots=True)
 class ArgRow:
@@ -200,13 +202,7 @@ def _source_b64(plan_or_staged) -> str:
 
 def doc_comment(stage) -> str:
     """BuildKit's getComment: the comment line above FROM that starts with "<name> "."""
-    name = stage.name or ""
-    if not name:
-        return ""
-    for line in stage.node.comments:
-        if line.startswith(name + " "):
-            return line[len(name) + 1:]
-    return ""
+    return comment_for(stage.node.comments, stage.name or "")
 
 
 def list_targets(staged) -> dict:

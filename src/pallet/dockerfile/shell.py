@@ -27,14 +27,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pallet.dockerfile import shell_pattern
+from pallet.dockerfile.heredoc import GO_SPACE as _SPACE  # Go's unicode.IsSpace
 from pallet.errors import ExpansionError
 
-# Go's unicode.IsSpace (the White_Space property). Python's str.isspace differs: it also
-# counts \x1c-\x1f, which Go does not split on.
-_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-    "\u200a\u2028\u2029\u202f\u205f\u3000"
-)
 _SPACE_SET = frozenset(_SPACE)
 _RUNS = re.compile(f"[{_SPACE}]+|[^{_SPACE}]+")
 _NON_SPACE = re.compile(f"[^{_SPACE}]+")

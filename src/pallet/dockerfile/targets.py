@@ -161,31 +161,18 @@ def dependency_order(nodes: list[StageNode], needed: set[int]) -> list[int]:
     return sorted(needed)
 
 
-# docker/distribution's reference grammar (reference/regexp.go), anchored: what
-# ParseNormalizedNamed accepts for a FROM word that is not a stage.
-_PATH = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
-_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_HOST = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
-_REFERENCE = (
-    rf"^(?:{_HOST}/)?{_PATH}(?:/{_PATH})*"
-    r"(?::[\w][\w.-]{0,127})?"
-    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
-)
-_reference_re = None
-
-
 def reference_error(name: str) -> str | None:
-    """Why `name` is not a valid image reference, or None when it is."""
+    """Why `name` is not a valid image reference, or None when it is: docker/distribution's
+    grammar, anchored, as ParseNormalizedNamed applies it to a FROM word that is not a stage."""
     import re
 
-    global _reference_re
-    if _reference_re is None:
-        _reference_re = re.compile(_REFERENCE)
+    from pallet.image.reference import REFERENCE_RE, NAME_MAX
+
     if re.fullmatch(r"[a-f0-9]{64}", name):
         return f"invalid repository name ({name}), cannot specify 64-byte hexadecimal strings"
-    if _reference_re.match(name) and len(name.partition("@")[0].rpartition(":")[0] or name) <= 255:
+    if REFERENCE_RE.match(name) and len(name.partition("@")[0].rpartition(":")[0] or name) <= NAME_MAX:
         return None
-    if _reference_re.match(name.lower()):
+    if REFERENCE_RE.match(name.lower()):
         return "invalid reference format: repository name must be lowercase"
     return "invalid reference format"
 

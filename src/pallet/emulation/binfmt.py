@@ -26,8 +26,6 @@ from pallet.errors import UserError
 DEFAULT_DIR = "/proc/sys/fs/binfmt_misc"
 MARKER_DIR = "/run/pallet/binfmt"
 FLAGS = "CF"
-SETUP_HINT = ("run `pallet binfmt --install` as root (it needs qemu-user-static: "
-              "apt-get install qemu-user-static)")
 
 
 class BinfmtError(UserError):
@@ -128,7 +126,7 @@ class Binfmt:
     def register(self, emu: Emulator) -> None:
         """Register `emu` with the F flag and mark it as pallet's."""
         self.ensure_mounted()
-        line = (f":{emu.entry_name}:M:0:{_escape(bytes.fromhex(emu.magic))}:"
+        line = (f":{emu.entry_name}:M:0:{_escape(emu.sample)}:"
                 f"{_escape(bytes.fromhex(emu.mask))}:{emu.binary}:{FLAGS}")
         try:
             with open(self.path / "register", "w") as f:

@@ -83,8 +83,8 @@ def _zstd_reader(f: BinaryIO) -> BinaryIO:
 
 def is_archive(path: str) -> bool:
     """isArchivePath: a regular file whose (decompressed) bytes start with a tar header."""
-    # tarfile (like urllib.request below) is imported where ADD needs it: every build
-    # imports this module, through the context checksum.
+    # tarfile (like urllib.request below) is imported where ADD needs it: every COPY
+    # imports this module, through the copier.
     import tarfile
 
     try:
@@ -212,11 +212,6 @@ def _breakout(message: str) -> UserError:
 
 
 # --- URLs --------------------------------------------------------------------------------------
-
-
-def is_url(source: str) -> bool:
-    """dockerfile2llb isHTTPSource."""
-    return source.startswith(("http://", "https://"))
 
 
 def url_file_name(url: str) -> str:

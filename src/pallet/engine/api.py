@@ -106,8 +106,7 @@ def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> B
         worker.flush()
         for each in results:
             worker.materialise(each)  # a remote-cache hit: the image needs its chain here
-        built = export_image(worker, progress, target, result, options,
-                             created=builds[0].created, outputs=outputs,
+        built = export_image(worker, progress, options, outputs=outputs,
                              config_fields=remote.config_fields(solver.solve, target.op, result),
                              inputs=export_inputs(builds, results))
         remote.export(worker, solver.solve, [b.op for b in builds])  # --cache-to, every platform

@@ -24,12 +24,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pallet.engine.add import is_url
 from pallet.engine import fingerprint
 from pallet.engine.fingerprint import (
     TreeDigests, load_json_cache, save_json_cache, tree_fingerprint, trees_file,
 )
-from pallet.engine.sources import select_sources
+from pallet.engine.sources import is_url, select_sources
 from pallet.engine.paths import Root, walk_tree
 from pallet.dockerfile.dockerignore import PatternMatcher
 from pallet.image.digest import file_sha256_hex

@@ -143,18 +143,12 @@ class Converter:
         return StageState(name=name, op=op, image=image, total=total, platform=platform,
                           epoch=epoch, shown_platform=shown)
 
-    def timestamp_of(self, converted: Converted) -> str:
-        return self._format(converted.epoch)
-
-    def timestamp(self, state: StageState) -> str:
+    def timestamp(self, state: StageState | Converted) -> str:
         """`created` of history entries and configs: deterministic (DESIGN.md)."""
-        return self._format(state.epoch)
-
-    def _format(self, epoch: int) -> str:
         from pallet.image.config import format_time
 
         return format_time(self.source_date_epoch if self.source_date_epoch is not None
-                           else epoch)
+                           else state.epoch)
 
     def resolve_image(self, ref: str, platform: str | None, ranges: tuple[Range, ...]) -> ResolvedImage:
         key = f"{ref}|{platform or ''}"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from pallet.engine import add
 from pallet.engine.paths import Root, join, walk_tree
-from pallet.engine.sources import Item, select_sources, select_with_parents
+from pallet.engine.sources import Item, is_url, select_sources, select_with_parents
 from pallet.dockerfile.dockerignore import PatternMatcher
 from pallet.dockerfile.instructions.chmod import Chmod, parse_chmod
 from pallet.errors import UserError
@@ -129,8 +129,8 @@ class _Batch:
 
 def _batches(spec, source_root, from_context, matcher, scratch: Path) -> list[_Batch]:
     """The local sources, then the URLs, then the heredocs, each from its own root."""
-    paths = [s for s in spec.sources if not add.is_url(s)]
-    urls = [s for s in spec.sources if add.is_url(s)]
+    paths = [s for s in spec.sources if not is_url(s)]
+    urls = [s for s in spec.sources if is_url(s)]
     out = []
     if paths:
         src = Root.for_context(source_root, matcher) if from_context else Root(source_root)

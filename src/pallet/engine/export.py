@@ -11,23 +11,19 @@ from dataclasses import replace
 from pallet.engine.api import BuildResult
 
 
-def export_image(worker, progress, target, result, options, *, created: str,
-                 outputs=None, config_fields: dict | None = None,
-                 inputs: list | None = None) -> BuildResult:
-    from pallet.exporter.base import ExportContext, ExportInput
+def export_image(worker, progress, options, *, outputs, inputs: list,
+                 config_fields: dict | None = None) -> BuildResult:
+    """`outputs`: the resolved -o/--load/--push specs; `inputs`: one ExportInput per
+    platform, in --platform order (engine/platforms.py)."""
+    from pallet.exporter.base import ExportContext
     from pallet.exporter.metadata import image_id, write_iidfile, write_metadata_file
-    from pallet.exporter.outputs import resolve_outputs
     from pallet.exporter.run import export_all
 
-    specs = outputs if outputs is not None else resolve_outputs(options)
     ctx = ExportContext(worker, progress, dict(options.labels or {}), worker.epoch)
-    # One input per platform (`inputs`, from engine/platforms.py), else the one target.
-    if inputs is None:
-        inputs = [ExportInput(result, target.image, created, (options.platforms or [""])[0])]
     # config_fields: top-level image config keys, e.g. --cache-to type=inline's
     # `moby.buildkit.cache.v0` (engine/remotecache); computed for the first platform.
     inputs = [replace(inputs[0], config_fields=dict(config_fields or {})), *inputs[1:]]
-    response = export_all(ctx, specs, inputs)
+    response = export_all(ctx, outputs, inputs)
     if options.iidfile:
         write_iidfile(options.iidfile, response)
     if options.metadata_file:

@@ -11,6 +11,8 @@ import posixpath
 from pallet.errors import InstructionError
 from pallet.graph.ops import ExecMount, Op, Scratch
 
+DEFAULT_SSH_TARGET = "/run/buildkit/ssh_agent.0"  # an ssh mount without target=
+
 
 def to_exec_mount(conv, state, inst, mount) -> tuple[ExecMount, Op]:
     from pallet.engine.dispatch import resolve_from
@@ -18,7 +20,7 @@ def to_exec_mount(conv, state, inst, mount) -> tuple[ExecMount, Op]:
     kind = type(mount).__name__
     target = getattr(mount, "target", None) or ""
     if kind == "SshMount" and not target:
-        target = "/run/buildkit/ssh_agent.0"
+        target = DEFAULT_SSH_TARGET
     target = _target(state, inst, target) if target or kind != "SecretMount" else ""
     if kind == "BindMount":
         source = resolve_from(conv, state, inst, mount.from_)

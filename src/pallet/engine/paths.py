@@ -191,7 +191,8 @@ def go_match(pattern: str, name: str) -> bool:
 def split_wildcards(path: str) -> tuple[str, list[str]]:
     """fsutil splitWildcards: (rel prefix without wildcards, the components from the first
     wildcard on); the components list is empty when there is no wildcard."""
-    parts = clean_rel(path).split("/") if clean_rel(path) else []
+    cleaned = clean_rel(path)
+    parts = cleaned.split("/") if cleaned else []
     for k, part in enumerate(parts):
         if has_wildcards(part):
             return "/".join(parts[:k]), parts[k:]

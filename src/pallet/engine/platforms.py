@@ -36,7 +36,7 @@ class PlatformBuild:
 
     @property
     def created(self) -> str:
-        return self.converter.timestamp_of(self.target)
+        return self.converter.timestamp(self.target)
 
     def image(self):
         """The target's image state, as the image config must say it.

@@ -23,9 +23,8 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+from pallet.engine.mounts import DEFAULT_SSH_TARGET
 from pallet.errors import BuildError, RunFailedError
-
-DEFAULT_SSH_TARGET = "/run/buildkit/ssh_agent.0"
 
 
 @dataclass

@@ -30,6 +30,11 @@ class Item:
         return stat.S_ISDIR(self.st.st_mode)
 
 
+def is_url(source: str) -> bool:
+    """dockerfile2llb isHTTPSource (add.py downloads these; they select nothing in a root)."""
+    return source.startswith(("http://", "https://"))
+
+
 def select_sources(root: Root, source: str, *, from_context: bool) -> list[Item]:
     """What one source names: wildcards expanded, each match followed inside the root."""
     _refuse_escape(source, from_context)

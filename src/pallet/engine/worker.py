@@ -98,16 +98,11 @@ class LocalWorker:
         """A hit needs every layer's blob, here or fetchable from a --cache-from; a missing
         snapshot is no miss: `materialise` unpacks it if the result is ever used."""
         if isinstance(op, Exec | Copy | Mkdir):
-            layers = self.cache.get(key)
-            if layers is not None and all(self._layer_available(layer) for layer in layers):
-                return Result(key, tuple(layers), cached=True)
-            layers = self.imported.get(key) if self.imported is not None else None
-            if layers is not None and all(self._layer_available(layer) for layer in layers):
-                return Result(key, tuple(layers), cached=True)
+            for records in (self.cache, self.imported):  # local records first
+                layers = records.get(key) if records is not None else None
+                if layers is not None and all(self._layer_available(layer) for layer in layers):
+                    return Result(key, tuple(layers), cached=True)
         return None
-
-    def _layer_present(self, layer: Layer) -> bool:
-        return self.snapshots.exists(layer.snapshot) and self.blobs.has_blob(layer.digest)
 
     def _layer_available(self, layer: Layer) -> bool:
         if self.blobs.has_blob(layer.digest):

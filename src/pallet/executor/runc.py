@@ -88,14 +88,8 @@ class RuncExecutor:
 
     def _run_in_rootfs(self, binary: str, bundle: Path, process: ProcessSpec,
                        on_output: OutputCallback | None, stdin: IO[bytes] | int | None) -> int:
-        from pallet.executor.user import resolve_user_in_root
-
         rootfs = bundle / "rootfs"
-        user = resolve_user_in_root(rootfs, process.user)
-        try:
-            ensure_workdir(rootfs, process.cwd, user.uid, user.gid)
-        except OSError as e:
-            raise BuildError(f"failed to create working directory {process.cwd}: {(e.strerror or str(e)).lower()}") from e
+        user = _prepare_rootfs(rootfs, process)
         stubs = find_stubs(rootfs, ["/etc/resolv.conf", "/etc/hosts", *(m.destination for m in process.mounts)])
         cid = "pallet-" + secrets.token_hex(8)
         try:
@@ -133,7 +127,7 @@ class RuncExecutor:
         finally:
             proc.stdout.close()
             proc.stderr.close()
-        error = _runc_error(log)
+        error = runc_log_error(log)
         if code != 0 and error:
             raise ContainerStartError(process.args, error)
         if code == 1 and last_stderr.startswith(b"exec ") and last_stderr.endswith(b": exec format error\n"):
@@ -150,9 +144,9 @@ class RuncExecutor:
             proc.kill()
             proc.wait()
 
-    def _runc(self, binary: str, *args: str) -> None:
-        subprocess.run([binary, "--root", self.state_dir, *args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    def _runc(self, binary: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([binary, "--root", self.state_dir, *args],
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
 
     def _binary(self) -> str:
         found = shutil.which(self.runc)
@@ -192,8 +186,20 @@ def _pump(proc: subprocess.Popen, on_output: OutputCallback) -> bytes:
     return last
 
 
-def _runc_error(log: Path) -> str:
-    """The last error runc logged ("" if none), without runc's "runc run failed: " prefix."""
+def _prepare_rootfs(rootfs: Path, process: ProcessSpec) -> ExecUser:
+    """Resolve the process's USER in the mounted rootfs and create its working dir."""
+    from pallet.executor.user import resolve_user_in_root
+
+    user = resolve_user_in_root(rootfs, process.user)
+    try:
+        ensure_workdir(rootfs, process.cwd, user.uid, user.gid)
+    except OSError as e:
+        raise BuildError(f"failed to create working directory {process.cwd}: {(e.strerror or str(e)).lower()}") from e
+    return user
+
+
+def runc_log_error(log: Path) -> str:
+    """The last error runc logged in `log` ("" if none), without runc's "runc run failed: " prefix."""
     message = ""
     for line in _read(str(log)).splitlines():
         try:
@@ -235,14 +241,7 @@ class ContainerExecutor(RuncExecutor):
 
     def write_container_bundle(self, bundle: Path, process: ProcessSpec) -> ExecUser:
         """config.json, hosts and resolv.conf for the rootfs mounted at bundle/rootfs."""
-        from pallet.executor.user import resolve_user_in_root
-
-        user = resolve_user_in_root(bundle / "rootfs", process.user)
-        try:
-            ensure_workdir(bundle / "rootfs", process.cwd, user.uid, user.gid)
-        except OSError as e:
-            raise BuildError(f"failed to create working directory {process.cwd}: "
-                             f"{(e.strerror or str(e)).lower()}") from e
+        user = _prepare_rootfs(bundle / "rootfs", process)
         self._write_bundle(bundle, process, user)
         return user
 
@@ -267,14 +266,11 @@ class ContainerExecutor(RuncExecutor):
 
     def kill(self, cid: str, signal: str) -> bool:
         """Send `signal` (a name like "TERM" or a number) to the container's init."""
-        proc = subprocess.run([self._binary(), "--root", self.state_dir, "kill", cid, signal],
-                              stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
-        return proc.returncode == 0
+        return self._runc(self._binary(), "kill", cid, signal).returncode == 0
 
     def state(self, cid: str) -> dict | None:
         """runc's view of the container ({"status": "running", "pid": ...}), None if unknown."""
-        proc = subprocess.run([self._binary(), "--root", self.state_dir, "state", cid],
-                              stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        proc = self._runc(self._binary(), "state", cid)
         if proc.returncode != 0:
             return None
         try:
@@ -285,9 +281,3 @@ class ContainerExecutor(RuncExecutor):
     def delete(self, cid: str) -> None:
         """Forget the container (killing what is left of it); unknown ids are fine."""
         self._runc(self._binary(), "delete", "--force", cid)
-
-
-def runc_log_error(log: Path) -> str:
-    """The last error runc logged in `log` ("" if none)."""
-    return _runc_error(log)
-

@@ -26,8 +26,7 @@ from pallet.exporter.rootfs import mounted_rootfs
 def export_local(ctx: ExportContext, spec: LocalOutput, inputs: list[ExportInput]) -> dict:
     progress = ctx.progress
     v = progress.vertex("exporting to client directory")
-    split = spec.platform_split if spec.platform_split is not None else len(inputs) > 1
-    with mounted_rootfs(ctx, inputs, split) as root:
+    with mounted_rootfs(ctx, inputs, spec.platform_split) as root:
         size = _export(root, spec)
     progress.status(v, f"copying files {_human(size)} done")
     progress.done(v)
@@ -136,9 +135,6 @@ def _clear(dest: str) -> None:
 
 def _human(size: int) -> str:
     """go-units HumanSize as BuildKit's progress prints it: 1.23MB, 512B."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.4g}{unit}"
-        value /= 1000
-    return f"{size}B"
+    from pallet.image.display import human_size
+
+    return human_size(size, 4)

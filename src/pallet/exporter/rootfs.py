@@ -18,8 +18,12 @@ from pallet.exporter.base import ExportContext, ExportInput
 
 
 @contextmanager
-def mounted_rootfs(ctx: ExportContext, inputs: list[ExportInput], split: bool) -> Iterator[str]:
-    """A directory holding the merged filesystem (or one per platform when `split`)."""
+def mounted_rootfs(ctx: ExportContext, inputs: list[ExportInput], split: bool | None
+                   ) -> Iterator[str]:
+    """A directory holding the merged filesystem (or one per platform when `split`; None, the
+    exporters' `platform-split` default, splits when there is more than one platform)."""
+    if split is None:
+        split = len(inputs) > 1
     base = tempfile.mkdtemp(prefix="export-", dir=ctx.worker.root.tmp_dir)
     try:
         with ExitStack() as stack:

@@ -17,8 +17,7 @@ from pallet.exporter.rootfs import mounted_rootfs
 def export_tar(ctx: ExportContext, spec: TarOutput, inputs: list[ExportInput]) -> dict:
     progress = ctx.progress
     v = progress.vertex("exporting to client tarball")
-    split = spec.platform_split if spec.platform_split is not None else len(inputs) > 1
-    with mounted_rootfs(ctx, inputs, split) as root, open_dest(spec.dest) as out:
+    with mounted_rootfs(ctx, inputs, spec.platform_split) as root, open_dest(spec.dest) as out:
         write_tree(root, out, epoch=ctx.epoch)
     progress.status(v, "sending tarball done")
     progress.done(v)

@@ -46,7 +46,13 @@ class Op:
         return out
 
     def digest(self) -> str:
-        return digest_of({"self": self.identity(), "inputs": [i.digest() for i in self.inputs()]})
+        # Kept once taken: an op is immutable, and each digest covers its inputs' digests,
+        # so without it every call would hash the whole chain below the op again.
+        known = self.__dict__.get("_digest")
+        if known is None:
+            known = digest_of({"self": self.identity(), "inputs": [i.digest() for i in self.inputs()]})
+            object.__setattr__(self, "_digest", known)
+        return known
 
 
 def _is_ops(value) -> bool:

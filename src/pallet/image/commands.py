@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from pallet.errors import OptionError, PalletError, UserError
+from pallet.errors import OptionError, UserError
 from pallet.image.config import format_time
 from pallet.image.descriptor import INDEX_TYPES
+from pallet.image.digest import digest_hex
 from pallet.image.local import Image, LocalImages
-from pallet.image.reference import Reference, parse_reference, parse_tagged
+from pallet.image.reference import Reference, parse_reference
 from pallet.image.store import ImageRecord
 
 
@@ -50,7 +51,7 @@ def remove_images(images: LocalImages, names: list[str], force: bool = False) ->
     out = []
     for text in names:
         records = images.lookup(text)
-        if len(records) > 1 and not force and not _is_name(images, text):
+        if len(records) > 1 and not force and not images.has_name(text):
             raise UserError(
                 f"conflict: unable to delete {text} (must be forced) - image is referenced in multiple repositories",
                 hint="use -f to remove every name of the image",
@@ -58,17 +59,9 @@ def remove_images(images: LocalImages, names: list[str], force: bool = False) ->
         for rec in records:
             images.untag(rec.name)
             out.append(f"Untagged: {familiar(rec.name)}")
-            if not images.store.by_image_id(rec.image_id[len("sha256:"):]):
+            if not images.store.by_image_id(digest_hex(rec.image_id)):
                 out.append(f"Deleted: {rec.image_id}")
     return out
-
-
-def _is_name(images: LocalImages, text: str) -> bool:
-    try:
-        images.store.get(str(parse_tagged(text)))
-        return True
-    except PalletError:
-        return False
 
 
 def tag_image(images: LocalImages, source: str, target: str) -> ImageRecord:
@@ -83,7 +76,7 @@ def inspect_image(images: LocalImages, text: str) -> dict:
     cfg = image.config
     data = {
         "Id": image.image_id,
-        "RepoTags": [familiar(r.name) for r in images.store.by_image_id(image.image_id[7:])],
+        "RepoTags": [familiar(r.name) for r in images.store.by_image_id(digest_hex(image.image_id))],
         "RepoDigests": [],
         "Parent": "",
         "Comment": cfg.extra.get("comment", ""),
@@ -138,7 +131,7 @@ def image_history(images: LocalImages, text: str) -> list[HistoryRow]:
         rows.append(HistoryRow("<missing>", h.created, h.created_by, layer.size if layer else 0, h.comment))
     rows.reverse()
     if rows:
-        rows[0] = HistoryRow(image.image_id, *[getattr(rows[0], f) for f in ("created", "created_by", "size", "comment")])
+        rows[0] = replace(rows[0], image=image.image_id)
     return rows
 
 
@@ -171,7 +164,7 @@ def save_archive(images: LocalImages, names: list[str], out: BinaryIO, fmt: str 
     picked: list[tuple[Reference | None, ImageRecord]] = []
     for text in names:
         recs = images.lookup(text)
-        by_name = _is_name(images, text)
+        by_name = images.has_name(text)
         picked += [(parse_reference(r.name) if by_name else None, r) for r in recs[:1]]
     if fmt == "oci":
         save_oci_archive(images, [(ref, rec.target) for ref, rec in picked], out)

@@ -27,6 +27,7 @@ RUN_CONFIG_FIELDS = (
     ("Volumes", True), ("WorkingDir", True), ("Labels", True), ("StopSignal", True),
     ("ArgsEscaped", True), ("Healthcheck", True), ("OnBuild", False), ("Shell", True),
 )
+_RUN_CONFIG_KEYS = frozenset(key for key, _ in RUN_CONFIG_FIELDS)
 MAP_FIELDS = ("ExposedPorts", "Volumes", "Labels")
 HISTORY_FIELDS = ("created", "created_by", "author", "comment", "empty_layer")
 
@@ -150,6 +151,6 @@ def run_config_dict(config: dict) -> dict:
             continue
         out[key] = sorted_map(value) if key in MAP_FIELDS and isinstance(value, dict) else value
     for key in config:  # keys BuildKit does not know, kept after its own (as a map would sort)
-        if key not in out and all(key != k for k, _ in RUN_CONFIG_FIELDS):
+        if key not in _RUN_CONFIG_KEYS:
             out[key] = config[key]
     return out

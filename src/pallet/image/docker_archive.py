@@ -105,8 +105,9 @@ def load_docker_archive(images: LocalImages, archive: TarballReader) -> list[tup
 
 
 def _load_entry(images: LocalImages, archive: TarballReader, entry: dict) -> Descriptor:
-    cfg = write_blob(images.blobs, archive.read(entry["Config"]))
-    config = ImageConfig.from_bytes(archive.read(entry["Config"]))
+    config_bytes = archive.read(entry["Config"])
+    cfg = write_blob(images.blobs, config_bytes)
+    config = ImageConfig.from_bytes(config_bytes)
     layer_names = entry.get("Layers") or []
     if len(layer_names) != len(config.diff_ids):
         raise UserError(f'"{archive.path}": {len(layer_names)} layers but the config lists {len(config.diff_ids)} diff_ids')
@@ -120,7 +121,7 @@ def _load_layer(images: LocalImages, archive: TarballReader, name: str, diff_id:
     member = archive.member(name)
     with archive.open(name) as f:
         kind = detect(f.read(4))
-    with archive.open(name) as f:
+        f.seek(0)  # within the reader's buffer: a compressed archive is not read again
         info = copy_blob(f, images.blobs, size=member.size)
     if kind is Compression.NONE:
         got = info.digest

@@ -61,7 +61,7 @@ class LocalImages:
     def lookup(self, text: str) -> list[ImageRecord]:
         """The records `text` names: one for a name; every name of the image for an id."""
         match = _ID_RE.match(text)
-        if match and (text.startswith("sha256:") or not self._has_name(text)):
+        if match and (text.startswith("sha256:") or not self.has_name(text)):
             records = self.store.by_image_id(match.group(1))
             ids = {r.image_id for r in records}
             if len(ids) > 1:
@@ -75,7 +75,8 @@ class LocalImages:
         except NotFoundError:
             raise NotFoundError(f"No such image: {text}") from None
 
-    def _has_name(self, text: str) -> bool:
+    def has_name(self, text: str) -> bool:
+        """Whether `text` is a reference the store has a name for."""
         try:
             self.store.get(str(parse_tagged(text)))
             return True
@@ -88,8 +89,7 @@ class LocalImages:
     # ------------------------------------------------------------------ content --
 
     def image(self, record_or_target: ImageRecord | Descriptor, platform: Platform | None = None) -> Image:
-        record = record_or_target if isinstance(record_or_target, ImageRecord) else None
-        target = record.target if record else record_or_target
+        record, target = _record_and_target(record_or_target)
         desc = self.select_manifest(target, platform)
         manifest = Manifest.from_bytes(read_blob(self.blobs, desc.digest))
         return Image(record, desc, manifest, read_blob(self.blobs, manifest.config.digest))
@@ -111,8 +111,7 @@ class LocalImages:
         try:
             return self.image(record_or_target)
         except NotFoundError:
-            record = record_or_target if isinstance(record_or_target, ImageRecord) else None
-            target = record.target if record else record_or_target
+            record, target = _record_and_target(record_or_target)
             if target.media_type not in INDEX_TYPES:
                 raise
             first = Index.from_bytes(read_blob(self.blobs, target.digest)).manifests[0]
@@ -133,6 +132,12 @@ class LocalImages:
 
     def untag(self, name: str) -> ImageRecord:
         return self.store.delete(name)
+
+
+def _record_and_target(record_or_target: ImageRecord | Descriptor) -> tuple[ImageRecord | None, Descriptor]:
+    if isinstance(record_or_target, ImageRecord):
+        return record_or_target, record_or_target.target
+    return None, record_or_target
 
 
 def pick_platform(manifests: list[Descriptor], want: Platform) -> Descriptor:

@@ -14,12 +14,14 @@ import json
 from typing import BinaryIO
 
 from pallet.content.base import copy_blob, read_blob
+from pallet.content.local import OCI_LAYOUT
 from pallet.errors import UserError
 from pallet.image.descriptor import (
     ANNOTATION_IMAGE_NAME,
     ANNOTATION_REF_NAME,
     INDEX_TYPES,
     MANIFEST_TYPES,
+    OCI_INDEX,
     Descriptor,
 )
 from pallet.image.digest import HashingReader, digest_hex
@@ -27,8 +29,6 @@ from pallet.image.local import LocalImages
 from pallet.image.manifest import Index, Manifest
 from pallet.image.reference import Reference, parse_reference
 from pallet.image.tarball import TarballReader, TarballWriter
-
-OCI_LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
 
 
 def _children(images: LocalImages, desc: Descriptor) -> list[Descriptor]:
@@ -66,7 +66,7 @@ def write_oci_layout(images: LocalImages, writer, entries: list[Descriptor]) -> 
     written: set[str] = set()
     for target in entries:
         _write_tree(images, writer, target, written)
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX,
              "manifests": [target.to_dict() for target in entries]}
     writer.add_bytes("index.json", json.dumps(index, separators=(",", ":")).encode())
 

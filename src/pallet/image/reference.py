@@ -27,7 +27,7 @@ _HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
 _DOMAIN = rf"{_HOST}(?::[0-9]+)?"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-_REFERENCE_RE = re.compile(
+REFERENCE_RE = re.compile(
     rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)"
     rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
 )
@@ -98,7 +98,7 @@ def parse_reference(text: str) -> Reference:
     remote = remainder.split("@", 1)[0].split(":", 1)[0]
     if remote.lower() != remote:
         raise _bad(text, "repository name must be lowercase")
-    m = _REFERENCE_RE.match(f"{domain}/{remainder}")
+    m = REFERENCE_RE.match(f"{domain}/{remainder}")
     if not m or m.group("domain") is None:
         raise _bad(text)
     if len(f"{domain}/{m.group('path')}") > NAME_MAX:

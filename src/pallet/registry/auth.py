@@ -30,6 +30,7 @@ DEFAULT_TOKEN_SECONDS = 60
 # Renew a little early so a token does not expire between our check and the registry's.
 TOKEN_MARGIN_SECONDS = 5
 
+_SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)(?:\s+|$)")
 _PARAM_RE = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
 
 
@@ -44,7 +45,7 @@ def parse_challenges(header: str) -> list[Challenge]:
     out: list[Challenge] = []
     pos = 0
     while pos < len(header):
-        m = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)(?:\s+|$)").match(header, pos)
+        m = _SCHEME_RE.match(header, pos)
         if not m:
             break
         params: dict[str, str] = {}

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 from pathlib import Path
 
-from pallet.content.base import CHUNK, BlobInfo, BlobWriter
+from pallet.content.base import BlobInfo, BlobWriter, copy_blob
 from pallet.errors import StoreError
 from pallet.image.digest import digest_hex
 
@@ -66,9 +65,8 @@ class PartialBlob:
         """Copy into the store (verifying digest and size), then drop the partial file."""
         self._file.flush()
         try:
-            with open(self.path, "rb") as src, blobs.ingest(self.digest, self.size) as w:
-                shutil.copyfileobj(src, w, CHUNK)  # type: ignore[arg-type]
-                info = w.commit()
+            with open(self.path, "rb") as src:
+                info = copy_blob(src, blobs, self.digest, self.size)
         except StoreError:
             self.path.unlink(missing_ok=True)
             raise

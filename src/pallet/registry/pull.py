@@ -29,6 +29,7 @@ from pallet.errors import (
     TransferInterruptedError,
 )
 from pallet.image.descriptor import INDEX_TYPES, Descriptor
+from pallet.image.digest import short_id
 from pallet.image.local import LocalImages, pick_platform
 from pallet.image.manifest import Index, Manifest
 from pallet.image.platform import Platform, host_platform
@@ -107,23 +108,23 @@ def _fetch_blobs(images: LocalImages, repo: Repository, manifest: Manifest, part
                  report: Report) -> None:
     """Config and layers; docker's per-layer lines; the first failure stops the pull."""
     layers = manifest.layers
-    for layer in layers:
-        report(f"{_short(layer)}: {'Already exists' if images.blobs.has_blob(layer.digest) else 'Pulling fs layer'}")
     wanted = [d for d in [manifest.config, *layers] if not images.blobs.has_blob(d.digest)]
+    for layer in layers:
+        report(f"{short_id(layer.digest)}: {'Pulling fs layer' if layer in wanted else 'Already exists'}")
     with ThreadPoolExecutor(max_workers=MAX_DOWNLOADS, thread_name_prefix="pull") as pool:
         futures = {pool.submit(fetch_blob, images.blobs, repo, d, partial_dir): d for d in wanted}
         try:
             for future in as_completed(futures):
                 future.result()
                 if futures[future] is not manifest.config:
-                    report(f"{_short(futures[future])}: Download complete")
+                    report(f"{short_id(futures[future].digest)}: Download complete")
         except BaseException:
             for f in futures:
                 f.cancel()  # queued downloads need not start; running ones finish or fail
             raise
     for layer in layers:
         if layer in wanted:
-            report(f"{_short(layer)}: Pull complete")
+            report(f"{short_id(layer.digest)}: Pull complete")
 
 
 def fetch_blob(blobs, repo: Repository, desc: Descriptor, partial_dir: Path) -> None:
@@ -171,7 +172,3 @@ def _name(images: LocalImages, ref: Reference, target: Descriptor, manifest: Des
     status = "Downloaded newer image for" if updated else "Image is up to date for"
     report(f"Status: {status} {ref.familiar()}")
     return PullResult(name, target, manifest, updated)
-
-
-def _short(desc: Descriptor) -> str:
-    return desc.digest.split(":", 1)[1][:12]

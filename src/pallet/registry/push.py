@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pallet.content.base import CHUNK, BlobReader, read_blob
 from pallet.errors import NotFoundError, UserError
 from pallet.image.descriptor import INDEX_TYPES, Descriptor
+from pallet.image.digest import short_id
 from pallet.image.local import LocalImages
 from pallet.image.manifest import Index, Manifest
 from pallet.image.platform import Platform
@@ -108,12 +109,12 @@ def _blobs_under(images: LocalImages, desc: Descriptor) -> set[str]:
 def _push_blobs(blobs: BlobReader, repo: Repository, manifest: Manifest, sources: dict[str, list[str]],
                 chunk_size: int, report: Report) -> None:
     for layer in manifest.layers:
-        report(f"{_short(layer)}: Preparing")
+        report(f"{short_id(layer.digest)}: Preparing")
     with ThreadPoolExecutor(max_workers=MAX_UPLOADS, thread_name_prefix="push") as pool:
         futures = [pool.submit(push_blob, blobs, repo, d, sources.get(d.digest, []), chunk_size)
                    for d in manifest.layers]
         for layer, future in zip(manifest.layers, futures):
-            report(f"{_short(layer)}: {future.result()}")
+            report(f"{short_id(layer.digest)}: {future.result()}")
     push_blob(blobs, repo, manifest.config, sources.get(manifest.config.digest, []), chunk_size)
 
 
@@ -145,7 +146,3 @@ def _read(blobs: BlobReader, digest: str):
     with blobs.open_blob(digest) as f:
         while chunk := f.read(CHUNK):
             yield chunk
-
-
-def _short(desc: Descriptor) -> str:
-    return desc.digest.split(":", 1)[1][:12]

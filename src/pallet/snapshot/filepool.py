@@ -25,6 +25,7 @@ class FilePool:
         self.path = os.fspath(path)
         self.digest_of = digest_of
         self.enabled = True  # off once the pool turns out to be on another filesystem
+        self._made = False  # whether add() has made the pool's directory
 
     def name(self, digest: str, uid: int, gid: int, mode: int, mtime_ns: int) -> str:
         return f"{digest}-{uid}-{gid}-{mode:o}-{mtime_ns}"
@@ -32,27 +33,30 @@ class FilePool:
     def link_to(self, name: str, dest: str) -> bool:
         """Hard-link the pool's file `name` at `dest`; False when the pool lacks it."""
         try:
-            os.link(os.path.join(self.path, name), dest)
+            return self._link(os.path.join(self.path, name), dest)
         except FileNotFoundError:
             return False
+
+    def add(self, host: str, name: str) -> None:
+        """Share the finished file `host` as `name` (a race with another build is fine)."""
+        if not self._made:
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+            self._made = True
+        try:
+            self._link(host, os.path.join(self.path, name))
+        except FileExistsError:
+            pass
+
+    def _link(self, src: str, dest: str) -> bool:
+        """os.link; False, and the pool off, when the two are on different filesystems."""
+        try:
+            os.link(src, dest)
         except OSError as err:
             if err.errno != errno.EXDEV:
                 raise
             self.enabled = False
             return False
         return True
-
-    def add(self, host: str, name: str) -> None:
-        """Share the finished file `host` as `name` (a race with another build is fine)."""
-        os.makedirs(self.path, mode=0o700, exist_ok=True)
-        try:
-            os.link(host, os.path.join(self.path, name))
-        except FileExistsError:
-            pass
-        except OSError as err:
-            if err.errno != errno.EXDEV:
-                raise
-            self.enabled = False
 
     def sweep(self) -> tuple[int, int]:
         """Delete the files no snapshot links any more: (how many, bytes freed)."""

@@ -12,12 +12,19 @@ from pallet.errors import AlreadyExistsError
 from pallet.graph.digest import digest_of
 
 
+def chain_names(diff_ids) -> list[str]:
+    """The snapshot name of each layer with these diff ids, lowest first."""
+    chain, names = "", []
+    for diff_id in diff_ids:
+        chain = diff_id if not chain else digest_of([chain, diff_id])
+        names.append("chain-" + chain.split(":", 1)[1])
+    return names
+
+
 def unpack_layers(blobs, snapshots, layers, diff_ids) -> list[str]:
     """Unpack what is missing; return each layer's snapshot name, lowest first."""
-    chain, names, parent = "", [], None
-    for desc, diff_id in zip(layers, diff_ids):
-        chain = diff_id if not chain else digest_of([chain, diff_id])
-        name = "chain-" + chain.split(":", 1)[1]
+    names, parent = [], None
+    for desc, name in zip(layers, chain_names(diff_ids)):
         if not snapshots.exists(name):
             _unpack_layer(blobs, snapshots, desc, name, parent)
         names.append(name)

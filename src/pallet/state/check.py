@@ -12,8 +12,6 @@ Repair takes the gc lease without waiting: while a build runs its files are not 
 
 from __future__ import annotations
 
-import hashlib
-
 from pallet.state.leases import builds_running, gc_lease
 
 
@@ -30,6 +28,7 @@ def _check(root, *, repair: bool, building: bool) -> list[str]:
     from pallet.state.usage import load_inventory
 
     problems = []
+    inv = None
     if not building:
         problems += [f"stale container {c}" for c in stale_containers(root)]
         problems += [f"stale mount {m}" for m in mounts_under(root.path)]
@@ -37,7 +36,9 @@ def _check(root, *, repair: bool, building: bool) -> list[str]:
         problems += [f"leftover {item.description}" for item in inv.leftovers()]
         if repair:
             remove_leftovers(root)
-    inv = load_inventory(root, building=building)
+            inv = None  # read again: the leftovers are gone
+    if inv is None:
+        inv = load_inventory(root, building=building)
     problems += _broken_records(root, inv, repair)
     problems += _corrupt_blobs(root, inv, repair)
     return problems
@@ -60,15 +61,14 @@ def _broken_records(root, inv, repair: bool) -> list[str]:
 
 
 def _corrupt_blobs(root, inv, repair: bool) -> list[str]:
+    from pallet.image.digest import file_sha256_hex
+
     out = []
     for digest in inv.blobs:
         path = root.content_dir / "blobs" / "sha256" / digest.split(":", 1)[1]
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        if "sha256:" + h.hexdigest() != digest:
-            out.append(f"blob {digest} does not match its digest (got sha256:{h.hexdigest()})")
+        got = "sha256:" + file_sha256_hex(path)
+        if got != digest:
+            out.append(f"blob {digest} does not match its digest (got {got})")
             if repair:
                 path.unlink(missing_ok=True)
     return out

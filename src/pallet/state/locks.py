@@ -33,8 +33,6 @@ class FileLock:
     @classmethod
     def is_held(cls, path: Path | str) -> bool:
         """Whether another holder has the lock now (tried without waiting)."""
-        from pallet.errors import StoreError
-
         lock = cls(path, timeout=0)
         try:
             lock.acquire()

@@ -49,7 +49,7 @@ def prune(root, *, all: bool = False, until: float | None = None,
         cutoff = None if until is None else time.time() - until
         doomed = _choose(inv, all, cutoff, keep_storage)
         report.removed += _remove_records(root, inv, doomed)
-        report.removed += _sweep(root, inv, all, cutoff, {n for n in doomed})
+        report.removed += _sweep(root, inv, all, cutoff, doomed)
         report.removed += _sweep_file_pool(root)
     return report
 

@@ -97,15 +97,10 @@ class Inventory:
         return out
 
     def _chain_names(self, config_digest: str) -> list[str]:
-        from pallet.graph.digest import digest_of
+        from pallet.snapshot.unpack import chain_names
 
         config = self._json_blob(config_digest)
-        diff_ids = ((config or {}).get("rootfs") or {}).get("diff_ids") or []
-        names, chain = [], ""
-        for diff_id in diff_ids:  # engine/worker.py `_image`: how unpacked layers are named
-            chain = diff_id if not chain else digest_of([chain, diff_id])
-            names.append("chain-" + chain.split(":", 1)[1])
-        return names
+        return chain_names(((config or {}).get("rootfs") or {}).get("diff_ids") or [])
 
     def _json_blob(self, digest: str):
         if digest not in self.blobs or self.blobs[digest] > 4 << 20:

@@ -131,9 +131,10 @@ def _cached_applets(busybox: str) -> tuple[str, ...]:
     return tuple(applets(busybox))
 
 
-def _extract_deb(deb: str) -> Path:
-    out = Path(_session_dir()) / "deb"
-    subprocess.run(["dpkg-deb", "-x", deb, str(out)], check=True)
+def _extract_deb(deb: str | os.PathLike[str], dirname: str = "deb") -> Path:
+    """The busybox of a busybox-static .deb, unpacked under the session dir as `dirname`."""
+    out = Path(_session_dir()) / dirname
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(out)], check=True)
     return out / "bin/busybox"
 
 

@@ -20,11 +20,11 @@ import functools
 import glob
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from pallet.testing.runtime import skip_or_fail
 from pallet.testing.busybox import (
+    _extract_deb,
     _normalize,
     _session_dir,
     busybox_rootfs,
@@ -62,9 +62,7 @@ def busybox_binary(platform: str) -> Path:
     deb = find_busybox_deb(platform)
     if deb is None:
         raise FileNotFoundError(f"no busybox-static .deb for {platform}: {DEB_HINT}")
-    out = Path(_session_dir()) / f"deb-{DEB_ARCHES[platform]}"
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(out)], check=True)
-    return out / "bin/busybox"
+    return _extract_deb(deb, f"deb-{DEB_ARCHES[platform]}")
 
 
 @functools.cache

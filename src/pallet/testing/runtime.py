@@ -63,12 +63,9 @@ def _has_overlayfs() -> bool:
 
 def mounts_under(path: str | os.PathLike[str]) -> list[str]:
     """Mount points at or below `path`, deepest first (from /proc/self/mountinfo)."""
-    from pallet.snapshot.mount import mount_points
+    from pallet.state.prune import mounts_under
 
-    prefix = os.path.realpath(path)
-    points = mount_points()
-    inside = [p for p in points if p == prefix or p.startswith(prefix + "/")]
-    return sorted(set(inside), key=len, reverse=True)
+    return mounts_under(path)
 
 
 def unmount_all_under(path: str | os.PathLike[str]) -> list[str]:

@@ -84,7 +84,7 @@ def _who_mask(who: str) -> int:
     return mask
 
 
-def _perm_bits(perm: int, who: str, perms: str, is_dir: bool) -> int:
+def _perm_bits(perm: int, perms: str, is_dir: bool) -> int:
     """The bits `perms` stands for, before masking by `who`."""
     if perms in _CLASS_SHIFT:  # `g=u`: copy the u bits into every class named in who
         rwx = (perm >> _CLASS_SHIFT[perms]) & 0o7
@@ -101,7 +101,7 @@ def _perm_bits(perm: int, who: str, perms: str, is_dir: bool) -> int:
 
 def _apply_action(perm: int, who: str, action: Action, is_dir: bool) -> int:
     mask = _who_mask(who)
-    bits = _perm_bits(perm, who, action.perms, is_dir) & mask
+    bits = _perm_bits(perm, action.perms, is_dir) & mask
     if action.op == "+":
         return perm | bits
     if action.op == "-":

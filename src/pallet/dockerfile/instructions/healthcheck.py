@@ -30,10 +30,6 @@ class Healthcheck(Instruction):
     start_interval: int = 0
     retries: int = 0
 
-    @property
-    def is_none(self) -> bool:
-        return self.test == ("NONE",)
-
 
 def parse_healthcheck(node: Node) -> Healthcheck:
     if not node.args:

@@ -155,7 +155,7 @@ def _read_bare(draft: _Draft, key: str, option: str) -> None:
         draft.readonly = key in ("readonly", "ro")
         draft.ro_auto = False
     elif key == "required":
-        _check_required_allowed(draft, key)
+        _check_key_allowed(draft, key, ("secret", "ssh"))
         draft.required = True
     else:
         raise InstructionError(f"invalid field '{option}' must be a key=value pair")
@@ -178,10 +178,7 @@ def _set(draft: _Draft, key: str, value: str, option: str) -> None:
 
 
 def _set_type(draft: _Draft, key: str, value: str) -> None:
-    if value.lower() not in MOUNT_TYPES:
-        hint = did_you_mean(value, MOUNT_TYPES, case_sensitive=True)
-        raise InstructionError(f"unsupported mount type {go_quote(value)}{hint}")
-    draft.type = value.lower()
+    draft.type = _one_of(value, MOUNT_TYPES, "mount type")
 
 
 def _set_readonly(draft: _Draft, key: str, value: str) -> None:
@@ -191,26 +188,30 @@ def _set_readonly(draft: _Draft, key: str, value: str) -> None:
 
 
 def _set_required(draft: _Draft, key: str, value: str) -> None:
-    _check_required_allowed(draft, key)
+    _check_key_allowed(draft, key, ("secret", "ssh"))
     draft.required = _go_bool(key, value)
 
 
-def _check_required_allowed(draft: _Draft, key: str) -> None:
-    if draft.type not in ("secret", "ssh"):
+def _check_key_allowed(draft: _Draft, key: str, types: tuple[str, ...]) -> None:
+    if draft.type not in types:
         raise InstructionError(f"unexpected key '{key}' for mount type '{draft.type}'")
 
 
 def _set_size(draft: _Draft, key: str, value: str) -> None:
-    if draft.type != "tmpfs":
-        raise InstructionError(f"unexpected key '{key}' for mount type '{draft.type}'")
+    _check_key_allowed(draft, key, ("tmpfs",))
     draft.size = _ram_in_bytes(key, value)
 
 
 def _set_sharing(draft: _Draft, key: str, value: str) -> None:
-    if value.lower() not in SHARING_MODES:
-        hint = did_you_mean(value, SHARING_MODES, case_sensitive=True)
-        raise InstructionError(f"unsupported sharing value {go_quote(value)}{hint}")
-    draft.sharing = value.lower()
+    draft.sharing = _one_of(value, SHARING_MODES, "sharing value")
+
+
+def _one_of(value: str, choices: tuple[str, ...], what: str) -> str:
+    """`value` lower-cased, or an error naming the closest of `choices`."""
+    if value.lower() not in choices:
+        hint = did_you_mean(value, choices, case_sensitive=True)
+        raise InstructionError(f"unsupported {what} {go_quote(value)}{hint}")
+    return value.lower()
 
 
 def _set_number(draft: _Draft, key: str, value: str) -> None:

@@ -87,7 +87,6 @@ class RemoteCache:
         for spec in self.exports:
             if spec.type == "inline":
                 continue
-            targets = targets if isinstance(targets, list | tuple) else [targets]
             records = to_records({k: r for t in targets for k, r in collect(solve, t, spec.mode).items()})
             store = (RegistryCache(spec.ref, self.client(), worker.blobs.ingest_dir, push=True)
                      if spec.type == "registry" else LocalCache(spec.path, spec.tag))

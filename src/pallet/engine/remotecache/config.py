@@ -200,21 +200,20 @@ def to_layers(records: Records) -> dict[str, tuple[Layer, ...]]:
 
     A layer that is the top of some record's chain is that step's layer: the worker names
     it `sha256-<key>` when it commits it. Any other layer is a base image layer, named
-    `chain-<chain id>` as LocalWorker._image names the layers it unpacks — so a base image
+    `chain-<chain id>` as snapshot.unpack names the base layers it unpacks — so a base image
     already in the store is reused, not downloaded again.
     """
-    from pallet.graph.digest import digest_of
+    from pallet.snapshot.unpack import chain_names
 
     tops: dict[tuple[str, ...], str] = {}
     for key in sorted(records):
         tops.setdefault(tuple(b.digest for b in records[key]), key)
     out: dict[str, tuple[Layer, ...]] = {}
     for key, blobs in records.items():
-        layers, chain = [], ""
-        for n, blob in enumerate(blobs):
-            chain = blob.diff_id if not chain else digest_of([chain, blob.diff_id])
+        layers = []
+        for n, (blob, chain_name) in enumerate(zip(blobs, chain_names(b.diff_id for b in blobs))):
             owner = tops.get(tuple(b.digest for b in blobs[:n + 1]))
-            name = "sha256-" + owner.split(":", 1)[1] if owner else "chain-" + chain.split(":", 1)[1]
+            name = "sha256-" + owner.split(":", 1)[1] if owner else chain_name
             layers.append(Layer(name, blob.diff_id, blob.digest, blob.size, blob.media_type))
         out[key] = tuple(layers)
     return out

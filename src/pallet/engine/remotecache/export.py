@@ -43,9 +43,10 @@ def collect(solve, target: Op, mode: str) -> dict[str, object]:
     stack = [target]
     while stack:
         op = stack.pop()
-        if op.digest() in seen:
+        digest = op.digest()
+        if digest in seen:
             continue
-        seen.add(op.digest())
+        seen.add(digest)
         if isinstance(op, RECORD_OPS):
             _add(found, solve(op))
         stack.extend(op.inputs())

@@ -117,8 +117,9 @@ class LocalCache:
         from pallet.errors import CorruptBlobError
 
         data = self._blob_path(desc.digest).read_bytes()
-        if sha256_digest(data) != desc.digest:
-            raise CorruptBlobError(desc.digest, sha256_digest(data))
+        actual = sha256_digest(data)
+        if actual != desc.digest:
+            raise CorruptBlobError(desc.digest, actual)
         return data
 
     def fetch(self, blob, store) -> None:

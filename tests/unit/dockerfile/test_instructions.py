@@ -198,6 +198,12 @@ def test_copy_heredoc_sources_become_contents():
     assert copy.contents == (SourceContent("A", "one\n", True), SourceContent("B", "two $X\n", False))
 
 
+def test_copy_heredoc_source_named_with_inner_quotes():
+    """BuildKit reads `<<E"O"F` as the heredoc EOF, unexpanded, for COPY as for RUN."""
+    copy = first('COPY <<E"O"F /x\nhello $X\nEOF')
+    assert copy.contents == (SourceContent("EOF", "hello $X\n", False),)
+
+
 def test_arg_comment_comes_from_the_line_above():
     arg = first("# VERSION the release to build\nARG VERSION=1 OTHER")
     assert [a.comment for a in arg.args] == ["the release to build", ""]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from pallet.dockerfile.instructions.base import Instruction, WordExpander, located
 from pallet.dockerfile.instructions.chmod import Chmod, parse_chmod
 from pallet.dockerfile.instructions.flags import Flag, FlagKind, parse_flags
+from pallet.dockerfile.heredoc import parse_heredoc_word
 from pallet.dockerfile.nodes import Node
 from pallet.errors import InstructionError
 
@@ -18,7 +18,6 @@ ADD_FLAGS = {"chown": FlagKind.STRING, "chmod": FlagKind.STRING, "link": FlagKin
              "exclude": FlagKind.STRINGS, "checksum": FlagKind.STRING,
              "keep-git-dir": FlagKind.BOOL, "unpack": FlagKind.BOOL}
 # parser/parser.go reHeredoc: optional fd digits, `<<`, optional `-`, then the name
-_HEREDOC_WORD = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +120,7 @@ def _require_dest(node: Node, keyword: str) -> None:
 
 def _common(node: Node, flags: dict[str, Flag], keyword: str) -> dict:
     *sources, dest = node.args
-    if parse_heredoc_word(dest) is not None:
+    if parse_heredoc_word(dest) is not None:  # the parser's own reading of `<<WORD`
         raise InstructionError(f"{keyword} cannot accept a heredoc as a destination")
     chmod = flags["chmod"].value
     if chmod and "$" not in chmod:
@@ -135,27 +134,17 @@ def _split_sources(node: Node, sources: list[str]) -> tuple[tuple[str, ...], tup
     bodies = {h.name: h for h in node.heredocs}
     paths, contents = [], []
     for src in sources:
-        name = parse_heredoc_word(src)
-        if name is None:
+        word = parse_heredoc_word(src)
+        if word is None:
             paths.append(src)
             continue
+        name = word.name  # quotes removed as the parser removed them: <<E"O"F is EOF
         heredoc = bodies.get(name)
         data = heredoc.content if heredoc else ""
         if heredoc and heredoc.chomp:
             data = chomp_heredoc(data)
         contents.append(SourceContent(name, data, heredoc.expand if heredoc else True))
     return tuple(paths), tuple(contents)
-
-
-def parse_heredoc_word(word: str) -> str | None:
-    """The delimiter name if `word` is `<<NAME`/`<<-"NAME"`, else None."""
-    match = _HEREDOC_WORD.match(word)
-    if not match or not match.group(3):
-        return None
-    name = match.group(3)
-    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
-        name = name[1:-1]
-    return name or None
 
 
 def chomp_heredoc(content: str) -> str:

@@ -38,7 +38,7 @@ from pallet.errors import UserError
 SKIPPED_XATTRS = ("security.selinux",)
 # TreeWriter hands `out` the tar in chunks of exactly 1 MiB (the last one shorter). The gzip
 # writer makes a block of each chunk, so the blob's bytes depend on the tar's bytes alone.
-_CHUNK = 1 << 20
+CHUNK = 1 << 20
 
 
 def clamp(mtime: float, epoch: int | None) -> int:
@@ -64,41 +64,64 @@ class _Sink(io.RawIOBase):
         return self._pos
 
 
-class _Chunks:
-    """Collects writes and passes them on to `out` as bytes objects of exactly `_CHUNK`
-    bytes (joined once; a write that fits the room left is never split)."""
+class ChunkBuffers:
+    """Where TreeWriter's chunks live: `take()` gives a writable memoryview of `CHUNK`
+    bytes to fill, `send(view, n)` passes on its first `n` bytes. This one reuses a single
+    buffer and passes each chunk to `out.write`, which (as io's write contract says) must
+    not keep it; archive.forked_tar fills shared memory instead."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
-        self._pieces: list[bytes] = []
-        self._size = 0  # of the pieces
-        self._offset = 0  # of the first piece in the tar
+        self._view = memoryview(bytearray(CHUNK))
 
-    def room(self) -> int:
-        """How many bytes complete the current chunk."""
-        return _CHUNK - self._size
+    def take(self) -> memoryview:
+        return self._view
+
+    def send(self, view: memoryview, n: int) -> None:
+        self._out.write(view if n == CHUNK else view[:n])
+
+
+class _Chunks:
+    """The tar as it is written, in chunks of exactly `CHUNK` bytes (the last one shorter),
+    each filled in place: headers are copied in, file data is read straight into it."""
+
+    def __init__(self, buffers: ChunkBuffers) -> None:
+        self._buffers = buffers
+        self.view = buffers.take()
+        self.pos = 0  # bytes of the current chunk filled
+        self._offset = 0  # of the current chunk in the tar
 
     def write(self, data: bytes) -> None:
-        while len(data) >= (room := _CHUNK - self._size):
-            self._pieces.append(data[:room])  # the whole of `data` when it fits exactly: no copy
-            self._size = _CHUNK
+        end = self.pos + len(data)
+        if end < CHUNK:
+            self.view[self.pos:end] = data
+            self.pos = end
+            return
+        view = memoryview(data)
+        while view:
+            n = min(len(view), CHUNK - self.pos)
+            self.view[self.pos:self.pos + n] = view[:n]
+            self.filled(n)
+            view = view[n:]
+
+    def filled(self, n: int) -> None:
+        """`n` more bytes of the current chunk were written into `view` directly."""
+        self.pos += n
+        if self.pos == CHUNK:
             self._emit()
-            data = data[room:]
-        if data:
-            self._pieces.append(data)
-            self._size += len(data)
 
     def tell(self) -> int:
-        return self._offset + self._size
+        return self._offset + self.pos
 
     def flush(self) -> None:
-        if self._size:
+        if self.pos:
             self._emit()
 
     def _emit(self) -> None:
-        self._out.write(b"".join(self._pieces))
-        self._offset += self._size
-        self._pieces, self._size = [], 0
+        self._buffers.send(self.view, self.pos)
+        self._offset += self.pos
+        self.view = self._buffers.take()
+        self.pos = 0
 
 
 class _Tar(tarfile.TarFile):
@@ -126,6 +149,10 @@ _USTAR = struct.Struct("100s48s8sc100s8s64x16s167x")  # name, 5 numbers, chksum,
 _MAX7, _MAX11 = 8**7, 8**11  # what 8- and 12-byte octal fields hold
 _DEVICES = (tarfile.CHRTYPE, tarfile.BLKTYPE)
 _PADDING = [bytes(n) for n in range(tarfile.BLOCKSIZE)]  # what ends a file's last block
+_ONE_MORE = bytearray(1)  # a byte past a file's size: reading one means it grew
+# O_NONBLOCK (as GNU tar): should a fifo have replaced the file since the listing, opening
+# it cannot hang.
+_O_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def ustar_header(info: tarfile.TarInfo) -> bytes | None:
@@ -174,7 +201,7 @@ def open_tar_writer(out: BinaryIO) -> tarfile.TarFile:
     """A PAX tar writer on `out`. Writes reach `out` in 1 MiB pieces: the stream mode's 10 KiB
     records (and its growing-buffer copies) cost a compressor and two hash calls each;
     measured 2x slower on a 300 MB tree. The bytes are the same."""
-    buffered = io.BufferedWriter(_Sink(out), buffer_size=_CHUNK)
+    buffered = io.BufferedWriter(_Sink(out), buffer_size=CHUNK)
     return _Tar.open(fileobj=buffered, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
                      errors="surrogateescape")
 
@@ -208,14 +235,14 @@ class TreeWriter:
 
     A layer can hold 40,000 files, so each should cost few system calls and little Python:
     names are looked up relative to an open directory (scandir, openat), a file is stat'ed
-    and its xattrs listed through its open fd, and read in pieces that fill the current
-    chunk exactly, so no byte is copied but once into it. No TarInfo objects unless an
-    entry needs PAX records.
+    and its xattrs listed through its open fd, and read straight into the current chunk.
+    No TarInfo objects unless an entry needs PAX records.
     """
 
-    def __init__(self, root: Path | str, out: BinaryIO, *, epoch: int | None = None, overlay: bool = False) -> None:
+    def __init__(self, root: Path | str, buffers: ChunkBuffers, *, epoch: int | None = None,
+                 overlay: bool = False) -> None:
         self.root = os.fspath(root)
-        self.out = _Chunks(out)
+        self.out = _Chunks(buffers)
         self.epoch = epoch
         self.overlay = overlay
         self._links: dict[tuple[int, int], str] = {}
@@ -271,9 +298,7 @@ class TreeWriter:
             os.close(fd)
 
     def _file(self, dfd: int, dirpath: str, name: str, base: str) -> None:
-        # O_NONBLOCK (as GNU tar): should a fifo have replaced the file since the listing,
-        # opening it cannot hang.
-        fd = os.open(base, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+        fd = os.open(base, _O_FILE, dir_fd=dfd)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -290,24 +315,25 @@ class TreeWriter:
             os.close(fd)
 
     def _data(self, fd: int, size: int, dirpath: str, base: str) -> None:
-        """The file's bytes, then the zeros that end its last block."""
+        """The file's bytes, read into the chunks, then the zeros that end its last block."""
+        out = self.out
         left = size
         while True:
-            room = self.out.room()
-            last = left <= room
-            want = left if last else room
-            # The last read asks for one byte past the size: it only comes if the file grew.
-            data = os.read(fd, want + 1 if last else want)
-            while len(data) < want and (more := os.read(fd, want - len(data))):
-                data += more  # a short read: the file shrank, or a slow filesystem
-            if len(data) != want:
+            want = min(left, CHUNK - out.pos)
+            last = want == left
+            target = out.view[out.pos:out.pos + want]
+            # The last read asks for one byte more: it only comes if the file grew.
+            got = os.readv(fd, [target, _ONE_MORE] if last else [target])
+            while got < want and (more := os.readv(fd, [target[got:]])):
+                got += more  # a short read: the file shrank, or a slow filesystem
+            if got != want:
                 raise _changed(dirpath, base)
-            self.out.write(data)
+            out.filled(want)
             left -= want
             if last:
                 break
         if size % tarfile.BLOCKSIZE:
-            self.out.write(_PADDING[-size % tarfile.BLOCKSIZE])
+            out.write(_PADDING[-size % tarfile.BLOCKSIZE])
 
     def _special(self, dfd: int, dirpath: str, name: str, entry: os.DirEntry) -> None:
         st = entry.stat(follow_symlinks=False)
@@ -337,4 +363,4 @@ class TreeWriter:
 
 def write_tree(root: Path | str, out: BinaryIO, *, epoch: int | None = None, overlay: bool = False) -> None:
     """Write the tree under `root` (not `root` itself) to `out` as a deterministic tar."""
-    TreeWriter(root, out, epoch=epoch, overlay=overlay).write()
+    TreeWriter(root, ChunkBuffers(out), epoch=epoch, overlay=overlay).write()

@@ -181,14 +181,11 @@ class LocalWorker:
 
     def _commit(self, active: str, key: str, epoch: int) -> Layer:
         """The active snapshot's diff as a layer blob, then committed under the key."""
-        from pallet.archive.tarwriter import write_tree
         from pallet.errors import AlreadyExistsError
-        from pallet.image.layers import write_layer
+        from pallet.image.layers import write_tree_layer
 
-        upper = self.snapshots.upper_dir(active)
-        written, _ = write_layer(
-            self.blobs, lambda out: write_tree(upper, out, epoch=epoch, overlay=True),
-            self.compression)
+        written = write_tree_layer(self.blobs, self.snapshots.upper_dir(active), self.compression,
+                                   epoch=epoch, overlay=True)
         name = "sha256-" + key.split(":", 1)[1]
         try:
             self.snapshots.commit(name, active)

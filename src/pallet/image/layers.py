@@ -2,6 +2,8 @@
 
 The diff_id (config rootfs.diff_ids) is the digest of the *uncompressed* tar, the blob digest
 that of the bytes stored; both are hashed in one pass while the tar is being written.
+`write_tree_layer` is the fast way for a directory tree (a build step's diff);
+`write_layer` takes any tar producer.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, TypeVar
 
-from pallet.archive.compression import Compression, compress_writer
+from pathlib import Path
+
+from pallet.archive.compression import GZIP_LEVEL, Compression, compress_writer
 from pallet.content.base import BlobWriter
 from pallet.image.descriptor import DOCKER_LAYER, DOCKER_LAYER_GZIP, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, Descriptor
-from pallet.image.digest import HashingWriter
+from pallet.image.digest import Hasher, HashingWriter
 
 T = TypeVar("T")
 
@@ -57,6 +61,38 @@ def write_layer(
         info = ingest.commit()
     desc = Descriptor(LAYER_MEDIA_TYPES[compression], info.digest, info.size)
     return Layer(desc, tar_out.digest(), tar_out.size), result
+
+
+def write_tree_layer(blobs: BlobWriter, root: Path | str, compression: Compression = Compression.GZIP, *,
+                     epoch: int | None = None, overlay: bool = False) -> Layer:
+    """`write_layer` of `write_tree(root, ...)`, with the same bytes, faster: the tar is
+    walked in a child process (archive.forked_tar) and, for gzip, each chunk is compressed
+    where it lies in shared memory, on threads beside this one, which hashes it (a 300 MB
+    tree: 800 -> 690 ms on 2 cores)."""
+    from pallet.archive.forked_tar import ForkedTree
+    from pallet.archive.gzip_blocks import BlockGzip
+
+    with blobs.ingest() as ingest, ForkedTree(root, epoch=epoch, overlay=overlay) as tree:
+        tar = Hasher()
+        if compression is Compression.GZIP:
+            gzip = BlockGzip(ingest, GZIP_LEVEL)  # type: ignore[arg-type]
+            try:
+                for chunk, release in tree:
+                    tar.update(chunk)
+                    gzip.add(chunk, release)
+                gzip.close()
+            except BaseException:
+                gzip.abort()
+                raise
+        else:
+            compressor = compress_writer(compression, ingest)  # type: ignore[arg-type]
+            for chunk, release in tree:
+                tar.update(chunk)
+                compressor.write(chunk)
+                release()
+            compressor.close()
+        info = ingest.commit()
+    return Layer(Descriptor(LAYER_MEDIA_TYPES[compression], info.digest, info.size), tar.digest(), tar.size)
 
 
 class _WriteBehind:

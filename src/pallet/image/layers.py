@@ -9,6 +9,7 @@ that of the bytes stored; both are hashed in one pass while the tar is being wri
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, TypeVar
@@ -65,13 +66,17 @@ def write_layer(
 
 def write_tree_layer(blobs: BlobWriter, root: Path | str, compression: Compression = Compression.GZIP, *,
                      epoch: int | None = None, overlay: bool = False) -> Layer:
-    """`write_layer` of `write_tree(root, ...)`, with the same bytes, faster: the tar is
-    walked in a child process (archive.forked_tar) and, for gzip, each chunk is compressed
-    where it lies in shared memory, on threads beside this one, which hashes it (a 300 MB
-    tree: 800 -> 690 ms on 2 cores)."""
+    """`write_layer` of `write_tree(root, ...)`, with the same bytes, faster: the tar of a
+    big tree is walked in a child process (archive.forked_tar) and, for gzip, each chunk is
+    compressed where it lies in shared memory, on threads beside this one, which hashes it
+    (a 300 MB tree: 800 -> 700 ms on 2 cores)."""
     from pallet.archive.forked_tar import ForkedTree
     from pallet.archive.gzip_blocks import BlockGzip
+    from pallet.archive.tarwriter import write_tree
 
+    if not _is_big(root):
+        return write_layer(blobs, lambda out: write_tree(root, out, epoch=epoch, overlay=overlay),
+                           compression)[0]
     with blobs.ingest() as ingest, ForkedTree(root, epoch=epoch, overlay=overlay) as tree:
         tar = Hasher()
         if compression is Compression.GZIP:
@@ -93,6 +98,31 @@ def write_tree_layer(blobs: BlobWriter, root: Path | str, compression: Compressi
             compressor.close()
         info = ingest.commit()
     return Layer(Descriptor(LAYER_MEDIA_TYPES[compression], info.digest, info.size), tar.digest(), tar.size)
+
+
+# Below these, forking the walk (~2 ms more for a tiny tree) costs more than it saves.
+_FORK_ABOVE_FILES = 2000
+_FORK_ABOVE_BYTES = 8 << 20
+
+
+def _is_big(root: Path | str) -> bool:
+    """Whether the tree has more files or bytes of files than that (counting stops there)."""
+    files = size = 0
+    dirs = [os.fspath(root)]
+    try:
+        while dirs:
+            with os.scandir(dirs.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        dirs.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        files += 1
+                        size += entry.stat(follow_symlinks=False).st_size
+                        if files > _FORK_ABOVE_FILES or size > _FORK_ABOVE_BYTES:
+                            return True
+    except OSError:
+        return False  # write_tree says what is wrong
+    return False
 
 
 class _WriteBehind:

@@ -67,3 +67,36 @@ def test_a_failing_producer_fails_the_layer():
 
     with pytest.raises(ValueError, match="tree changed"):
         write_layer(MemoryContentStore(), broken, Compression.NONE)
+
+
+@pytest.mark.parametrize("kind", list(Compression))
+def test_a_tree_layer_is_write_layer_of_write_tree(tmp_path, kind):
+    """The forked walk and in-place compression change nothing in the blob or diff_id."""
+    from pallet.archive.tarwriter import write_tree
+    from pallet.image.layers import write_tree_layer
+
+    for i in range(12):
+        (tmp_path / f"f{i}").write_bytes(os.urandom(i * 150_000) + b"text " * i * 20_000)
+    fast_store, plain_store = MemoryContentStore(), MemoryContentStore()
+    fast = write_tree_layer(fast_store, tmp_path, kind, epoch=0)
+    plain, _ = write_layer(plain_store, lambda out: write_tree(tmp_path, out, epoch=0), kind)
+    assert fast == plain
+    assert fast_store.blobs == plain_store.blobs
+
+
+@pytest.mark.parametrize("kind", list(Compression))
+def test_a_failing_store_fails_a_tree_layer(tmp_path, kind):
+    from pallet.image.layers import write_tree_layer
+
+    (tmp_path / "big").write_bytes(os.urandom(3 << 20))
+    with pytest.raises(OSError, match="No space left"):
+        write_tree_layer(FailingStore(), tmp_path, kind)
+
+
+def test_a_small_tree_layer_is_written_without_a_fork(tmp_path, monkeypatch):
+    from pallet.image.layers import write_tree_layer
+
+    (tmp_path / "small").write_bytes(b"x" * 1000)
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a small tree"))
+    layer = write_tree_layer(MemoryContentStore(), tmp_path, Compression.GZIP)
+    assert layer.diff_size == 10240  # one 10 KiB tar record

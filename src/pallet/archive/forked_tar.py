@@ -19,6 +19,7 @@ import gc
 import mmap
 import os
 import pickle
+import select
 import signal
 import struct
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from pallet.archive.tarwriter import CHUNK, TreeWriter
 
-_SLOTS = 32
+_SLOTS = 64
 _MESSAGE = struct.Struct("<iI")  # a slot number (or _DONE, _FAILED) and a byte count
 _SLOT = struct.Struct("<i")
 _DONE, _FAILED = -1, -2
@@ -111,23 +112,37 @@ def _child(shm: mmap.mmap, chunks_w: int, free_r: int, root: str, epoch: int | N
 
 
 class _SlotBuffers:
-    """TreeWriter's chunks in the shared slots; a full one is named on the pipe, and once
-    every slot is in the parent's hands, the next waits for one to come back."""
+    """TreeWriter's chunks in the shared slots; a full one is named on the pipe. A slot the
+    parent gave back is used before one never used (its pages are mapped already), and
+    once every slot is in the parent's hands, the next waits for one to come back."""
 
     def __init__(self, shm: mmap.mmap, chunks_w: int, free_r: int) -> None:
         self._view = memoryview(shm)
         self._chunks_w, self._free_r = chunks_w, free_r
-        self._free = list(range(_SLOTS))
+        os.set_blocking(free_r, False)
+        self._returned: list[int] = []
+        self._unused = 0  # slots from here on were never used
         self._slot = -1  # the one being filled: TreeWriter fills one chunk at a time
 
     def take(self) -> memoryview:
-        if not self._free:
-            returned = os.read(self._free_r, _SLOT.size * _SLOTS)
-            if not returned:
-                raise BrokenPipeError("the parent stopped reading")
-            self._free = [slot for (slot,) in _SLOT.iter_unpack(returned)]
-        self._slot = self._free.pop()
+        self._collect()
+        while not self._returned and self._unused == _SLOTS:
+            select.select([self._free_r], [], [])
+            self._collect()
+        if self._returned:
+            self._slot = self._returned.pop()
+        else:
+            self._slot, self._unused = self._unused, self._unused + 1
         return self._view[self._slot * CHUNK:(self._slot + 1) * CHUNK]
+
+    def _collect(self) -> None:
+        try:
+            returned = os.read(self._free_r, _SLOT.size * _SLOTS)
+        except BlockingIOError:
+            return
+        if not returned:
+            raise BrokenPipeError("the parent stopped reading")
+        self._returned += [slot for (slot,) in _SLOT.iter_unpack(returned)]
 
     def send(self, view: memoryview, n: int) -> None:
         os.write(self._chunks_w, _MESSAGE.pack(self._slot, n))

@@ -52,16 +52,20 @@ def _gzip_module():
         return gzip
 
 
-def _gzip_writer(out: BinaryIO):
+def _gzip_writer(out: BinaryIO, level: int | None):
     """gzip_blocks' writer compresses 1 MiB blocks on 2 threads beside the caller (isal:
     1.1 GB/s on this 2-core machine, 4x one stream). Its bytes depend on the block size,
-    not on the thread count or timing, so digests stay reproducible."""
-    try:
-        from pallet.archive.gzip_blocks import GzipWriter
+    not on the thread count or timing, so digests stay reproducible. ISA-L knows levels 0-3
+    only: an explicit level (0-9) is zlib's, as in Go's gzip."""
+    if level is None:
+        try:
+            from pallet.archive.gzip_blocks import GzipWriter
 
-        return GzipWriter(_NoClose(out), GZIP_LEVEL)
-    except ImportError:  # no isal: the stdlib (slower, other bytes)
-        return gzip.GzipFile(filename="", mode="wb", fileobj=_NoClose(out), mtime=0)
+            return GzipWriter(_NoClose(out), GZIP_LEVEL)
+        except ImportError:  # no isal: the stdlib (slower, other bytes)
+            pass
+    return gzip.GzipFile(filename="", mode="wb", fileobj=_NoClose(out), mtime=0,
+                         compresslevel=9 if level is None else level)
 
 
 def _zstd():
@@ -87,12 +91,14 @@ class _NoClose:
             flush()
 
 
-def compress_writer(kind: Compression, out: BinaryIO):
-    """A writable that compresses into `out`; close it to finish (`out` stays open)."""
+def compress_writer(kind: Compression, out: BinaryIO, level: int | None = None):
+    """A writable that compresses into `out` (at `level`, else pallet's default); close it
+    to finish (`out` stays open)."""
     if kind is Compression.GZIP:
-        return _gzip_writer(out)
+        return _gzip_writer(out, level)
     if kind is Compression.ZSTD:
-        return _zstd().ZstdCompressor(level=ZSTD_LEVEL).stream_writer(out, closefd=False)
+        level = ZSTD_LEVEL if level is None else level
+        return _zstd().ZstdCompressor(level=level).stream_writer(out, closefd=False)
     return _Passthrough(out)
 
 

@@ -47,7 +47,12 @@ class ForkedTree:
         self._shm = mmap.mmap(-1, _SLOTS * CHUNK)  # MAP_SHARED: the child's writes are seen here
         chunks_r, chunks_w = os.pipe()
         free_r, self._free_w = os.pipe()
-        self._pid = os.fork()
+        try:
+            self._pid = os.fork()
+        except OSError:
+            for fd in (chunks_r, chunks_w, free_r, self._free_w):
+                os.close(fd)
+            raise
         if self._pid == 0:
             _child(self._shm, chunks_w, free_r, *self._args)  # does not return
         os.close(chunks_w)

@@ -145,7 +145,7 @@ def _recompress(ctx: ExportContext, layer, opts: CommitOptions) -> Descriptor:
     """The layer's tar in the asked compression; the diff_id is checked on the way."""
     blobs = ctx.worker.blobs
     with blobs.open_blob(layer.digest) as raw, blobs.ingest() as ingest:
-        compressor = _compressor(opts.compression, opts.compression_level, ingest)
+        compressor = compress_writer(opts.compression, ingest, opts.compression_level)
         tar = HashingWriter(compressor)
         shutil.copyfileobj(decompress_reader(raw, layer_compression(layer.media_type)), tar, 1 << 20)
         compressor.close()
@@ -153,19 +153,3 @@ def _recompress(ctx: ExportContext, layer, opts: CommitOptions) -> Descriptor:
             raise CorruptBlobError(layer.diff_id, tar.digest())
         info = ingest.commit()
     return Descriptor(_media_type(opts.compression, opts.oci_mediatypes), info.digest, info.size)
-
-
-def _compressor(kind: Compression, level: int | None, out):
-    """compress_writer with a level. Why here: archive.compression takes no level yet."""
-    if level is None or kind is Compression.NONE:
-        return compress_writer(kind, out)
-    if kind is Compression.ZSTD:
-        import zstandard
-
-        return zstandard.ZstdCompressor(level=level).stream_writer(out, closefd=False)
-    # ISA-L knows levels 0-3 only; an explicit gzip level 0-9 is zlib's, as in Go's gzip.
-    import gzip
-
-    from pallet.archive.compression import _NoClose
-
-    return gzip.GzipFile(filename="", mode="wb", fileobj=_NoClose(out), mtime=0, compresslevel=level)

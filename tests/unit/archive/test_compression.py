@@ -49,3 +49,26 @@ def test_parse(text, kind):
 def test_parse_unknown():
     with pytest.raises(UserError, match='unsupported compression "lz4"'):
         Compression.parse("lz4")
+
+
+def compressed(kind, level=None):
+    out = io.BytesIO()
+    w = compress_writer(kind, out, level)
+    w.write(PAYLOAD)
+    w.close()
+    assert decompress_reader(io.BytesIO(out.getvalue())).read() == PAYLOAD
+    return out.getvalue()
+
+
+def test_an_explicit_gzip_level_is_zlibs():
+    """ISA-L has levels 0-3 only; compression-level=9 is Go's (zlib's) best compression."""
+    import gzip
+
+    best = compressed(Compression.GZIP, 9)
+    assert best[8:10] == b"\x02\xff"  # XFL "best compression", OS "unknown" (as Go writes)
+    assert best[10:] == gzip.compress(PAYLOAD, compresslevel=9, mtime=0)[10:]
+    assert best != compressed(Compression.GZIP)
+
+
+def test_an_explicit_zstd_level():
+    assert compressed(Compression.ZSTD, 19) != compressed(Compression.ZSTD)

@@ -1,6 +1,5 @@
 import io
 import os
-import stat
 
 import pytest
 
@@ -49,13 +48,8 @@ def test_the_chunks_are_write_trees_bytes(tree, two_slots):
     assert data == in_process(tree, epoch=0)
 
 
-def test_an_overlay_upper_dir(tmp_path, as_root):
-    upper = tmp_path / "upper"
-    (upper / "opaque").mkdir(parents=True)
-    (upper / "opaque" / "fresh").write_bytes(b"f")
-    os.setxattr(upper / "opaque", "trusted.overlay.opaque", b"y")
-    os.mknod(upper / "deleted", stat.S_IFCHR, os.makedev(0, 0))
-    assert forked_bytes(upper, overlay=True) == in_process(upper, overlay=True)
+def test_an_overlay_upper_dir(overlay_upper):
+    assert forked_bytes(overlay_upper, overlay=True) == in_process(overlay_upper, overlay=True)
 
 
 def open_fds():

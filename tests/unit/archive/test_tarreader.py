@@ -75,13 +75,8 @@ def test_whiteouts_applied_to_lower_layers(tmp_path):
     assert os.listdir(tmp_path / "d") == ["new"]
 
 
-def test_overlay_whiteout_round_trip(tmp_path, as_root):
-    upper = tmp_path / "upper"
-    (upper / "opaque").mkdir(parents=True)
-    (upper / "opaque" / "fresh").write_bytes(b"f")
-    os.setxattr(upper / "opaque", "trusted.overlay.opaque", b"y")
-    os.mknod(upper / "deleted", stat.S_IFCHR, os.makedev(0, 0))
-    os.mknod(upper / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+def test_overlay_whiteout_round_trip(tmp_path, overlay_upper):
+    upper = overlay_upper
     out = io.BytesIO()
     write_tree(upper, out, overlay=True, epoch=0)
     names = [m.name for m in tarfile.open(fileobj=io.BytesIO(out.getvalue()))]

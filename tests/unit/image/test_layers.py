@@ -100,3 +100,4 @@ def test_a_small_tree_layer_is_written_without_a_fork(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a small tree"))
     layer = write_tree_layer(MemoryContentStore(), tmp_path, Compression.GZIP)
     assert layer.diff_size == 10240  # one 10 KiB tar record
+

@@ -102,3 +102,23 @@ def test_prune_removes_unused_pool_files(root, tmp_path, capfd):
     assert links(root) == [2] * 20
     assert main(["builder", "prune", "-af"]) == 0
     assert links(root) == []
+
+
+def test_exports_write_pooled_files_as_the_separate_files_they_are(root, tmp_path, capfd):
+    """Two COPYs of one context dir share pool inodes; the image has two files, as in
+    BuildKit. A hard link the Dockerfile makes stays one."""
+    import tarfile
+
+    ctx = context(tmp_path / "ctx")
+    (ctx / "Dockerfile").write_text("FROM busybox:local\nCOPY src /a\nCOPY src /b\n"
+                                    "RUN ln /a/f01 /a/linked\n")
+    build(capfd, ctx, "-o", f"type=local,dest={tmp_path / 'out'}")
+    out = tmp_path / "out"
+    assert os.stat(out / "b/f00").st_ino != os.stat(out / "a/f00").st_ino
+    assert os.stat(out / "a/f00").st_nlink == 1
+    assert os.stat(out / "a/linked").st_ino == os.stat(out / "a/f01").st_ino
+    build(capfd, ctx, "-o", f"type=tar,dest={tmp_path / 'out.tar'}")
+    with tarfile.open(tmp_path / "out.tar") as tar:
+        members = {m.name: m for m in tar}
+    assert members["b/f00"].isfile() and members["b/f00"].size == len("file 0\n")
+    assert members["a/linked"].islnk() and members["a/linked"].linkname == "a/f01"

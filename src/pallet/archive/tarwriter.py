@@ -240,12 +240,13 @@ class TreeWriter:
     """
 
     def __init__(self, root: Path | str, buffers: ChunkBuffers, *, epoch: int | None = None,
-                 overlay: bool = False) -> None:
+                 overlay: bool = False, pooled: frozenset[int] = frozenset()) -> None:
         self.root = os.fspath(root)
         self.out = _Chunks(buffers)
         self.epoch = epoch
         self.overlay = overlay
         self._links: dict[tuple[int, int], str] = {}
+        self._pooled = pooled  # inodes linked only by the file pool: not hard links of the tree
 
     def write(self) -> None:
         if not os.path.isdir(self.root):
@@ -304,7 +305,7 @@ class TreeWriter:
             if not stat.S_ISREG(st.st_mode):
                 raise _changed(dirpath, base)
             records = xattr_records(fd)
-            if st.st_nlink > 1:
+            if st.st_nlink > 1 and st.st_ino not in self._pooled:
                 first = self._links.setdefault((st.st_dev, st.st_ino), name)
                 if first != name:
                     self._header(name, tarfile.LNKTYPE, st, records, linkname=first)
@@ -361,6 +362,8 @@ class TreeWriter:
         self.out.write(_header(name, tarfile.REGTYPE, 0, 0, 0, clamp(st.st_mtime, self.epoch)))
 
 
-def write_tree(root: Path | str, out: BinaryIO, *, epoch: int | None = None, overlay: bool = False) -> None:
-    """Write the tree under `root` (not `root` itself) to `out` as a deterministic tar."""
-    TreeWriter(root, ChunkBuffers(out), epoch=epoch, overlay=overlay).write()
+def write_tree(root: Path | str, out: BinaryIO, *, epoch: int | None = None, overlay: bool = False,
+               pooled: frozenset[int] = frozenset()) -> None:
+    """Write the tree under `root` (not `root` itself) to `out` as a deterministic tar; a
+    file whose inode is in `pooled` is never a hard link (see snapshot.filepool)."""
+    TreeWriter(root, ChunkBuffers(out), epoch=epoch, overlay=overlay, pooled=pooled).write()

@@ -20,28 +20,28 @@ import tempfile
 
 from pallet.exporter.base import ExportContext, ExportInput
 from pallet.exporter.outputs import LocalOutput
-from pallet.exporter.rootfs import mounted_rootfs
+from pallet.exporter.rootfs import mounted_rootfs, pooled_inodes
 
 
 def export_local(ctx: ExportContext, spec: LocalOutput, inputs: list[ExportInput]) -> dict:
     progress = ctx.progress
     v = progress.vertex("exporting to client directory")
     with mounted_rootfs(ctx, inputs, spec.platform_split) as root:
-        size = _export(root, spec)
+        size = _export(root, spec, TreeCopier(os.getuid(), os.getgid(), pooled_inodes(ctx)))
     progress.status(v, f"copying files {_human(size)} done")
     progress.done(v)
     return {}
 
 
-def _export(root: str, spec: LocalOutput) -> int:
+def _export(root: str, spec: LocalOutput, copier: TreeCopier) -> int:
     if not spec.replace:
         os.makedirs(spec.dest, 0o700, exist_ok=True)
-        return TreeCopier(os.getuid(), os.getgid()).copy(root, spec.dest)
+        return copier.copy(root, spec.dest)
     dest = os.path.abspath(spec.dest)
     os.makedirs(os.path.dirname(dest), 0o700, exist_ok=True)
     stage = tempfile.mkdtemp(prefix=".pallet-local-export-", dir=os.path.dirname(dest))
     try:
-        size = TreeCopier(os.getuid(), os.getgid()).copy(root, stage)
+        size = copier.copy(root, stage)
         if os.path.isdir(dest):
             shutil.rmtree(dest)
         os.rename(stage, dest)
@@ -54,9 +54,10 @@ def _export(root: str, spec: LocalOutput) -> int:
 class TreeCopier:
     """Copies a tree into a directory, merging; returns the bytes of regular files copied."""
 
-    def __init__(self, uid: int, gid: int) -> None:
+    def __init__(self, uid: int, gid: int, pooled: frozenset[int] = frozenset()) -> None:
         self.uid, self.gid = uid, gid
-        self._links: dict[tuple[int, int], str] = {}  # hard links stay hard links
+        self._links: dict[tuple[int, int], str] = {}  # hard links stay hard links...
+        self._pooled = pooled  # ...but those of the file pool (filepool.pooled_inodes)
         self.size = 0
 
     def copy(self, src: str, dest: str) -> int:
@@ -93,12 +94,13 @@ class TreeCopier:
     def _make_other(self, src: str, dest: str, st: os.stat_result) -> None:
         mode = st.st_mode
         inode = (st.st_dev, st.st_ino)
-        if st.st_nlink > 1 and inode in self._links and not stat.S_ISLNK(mode):
+        linked = st.st_nlink > 1 and st.st_ino not in self._pooled
+        if linked and inode in self._links and not stat.S_ISLNK(mode):
             os.link(self._links[inode], dest)
             return
         if stat.S_ISREG(mode):
             self._copy_file(src, dest)
-            if st.st_nlink > 1:
+            if linked:
                 self._links[inode] = dest
         elif stat.S_ISLNK(mode):
             os.symlink(os.readlink(src), dest)

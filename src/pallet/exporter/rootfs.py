@@ -4,6 +4,8 @@ The layers are stacked as an overlay view of the top snapshot (overlayfs applies
 whiteout, so deleted files are gone), and mounted under the state root's tmp dir for as long
 as the exporter reads it. Several platforms with `split` mount side by side under one
 directory, one sub-directory per platform named like buildx's (`linux_arm_v7`).
+Files COPY shared through the file pool look hard-linked in the view; `pooled_inodes` names
+them, so that an exporter writes them as the separate files they are in the image.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from contextlib import ExitStack, contextmanager
 from typing import Iterator
 
 from pallet.exporter.base import ExportContext, ExportInput
+
+
+def pooled_inodes(ctx: ExportContext) -> frozenset[int]:
+    from pallet.snapshot.filepool import pooled_inodes
+
+    return pooled_inodes(ctx.worker.root.file_pool_dir)
 
 
 @contextmanager

@@ -11,14 +11,14 @@ from pallet.archive.tarwriter import write_tree
 from pallet.exporter.base import ExportContext, ExportInput
 from pallet.exporter.destfile import open_dest
 from pallet.exporter.outputs import TarOutput
-from pallet.exporter.rootfs import mounted_rootfs
+from pallet.exporter.rootfs import mounted_rootfs, pooled_inodes
 
 
 def export_tar(ctx: ExportContext, spec: TarOutput, inputs: list[ExportInput]) -> dict:
     progress = ctx.progress
     v = progress.vertex("exporting to client tarball")
     with mounted_rootfs(ctx, inputs, spec.platform_split) as root, open_dest(spec.dest) as out:
-        write_tree(root, out, epoch=ctx.epoch)
+        write_tree(root, out, epoch=ctx.epoch, pooled=pooled_inodes(ctx))
     progress.status(v, "sending tarball done")
     progress.done(v)
     return {}

@@ -10,6 +10,10 @@ Sharing an inode is safe because a snapshot's files are never changed in place: 
 committed snapshot is only ever a lower layer (writes copy up), and a pool file is linked
 only after its metadata is final. A pool file whose only link is the pool's own is
 unused; `sweep` deletes those.
+
+The sharing is pallet's, not the image's: two COPY instructions of one file give the same
+inode in a merged view of the image, where BuildKit has two files. The exporters of such a
+view ask `pooled_inodes` which links to leave out.
 """
 
 from __future__ import annotations
@@ -71,3 +75,12 @@ class FilePool:
                 os.unlink(entry.path)
                 count, size = count + 1, size + st.st_size
         return count, size
+
+
+def pooled_inodes(path: str | os.PathLike[str]) -> frozenset[int]:
+    """The inode numbers of the pool's files (the directory listing has them: no stat)."""
+    try:
+        with os.scandir(path) as entries:
+            return frozenset(entry.inode() for entry in entries)
+    except FileNotFoundError:
+        return frozenset()

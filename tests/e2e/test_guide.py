@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from pallet.testing import require_runtime, require_tools, unmount_all_under
+from pallet.testing import free_port, require_runtime, require_tools, unmount_all_under
 from pallet.testing.cli import PALLET, PalletCLI, step_statuses
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,7 +116,7 @@ def test_server_and_client_talk(pallet, app, tmp_path):
     pallet.build(app, "--target=client", "-t", "buildme-client")
     server_bin = image_files(pallet, "buildme-server", tmp_path) / "bin/server"
     client_bin = image_files(pallet, "buildme-client", tmp_path) / "bin/client"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([server_bin], env={"BUILDME_ADDR": f"127.0.0.1:{port}"},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -212,12 +212,6 @@ def _parse_size(text: str) -> float:
     m = re.fullmatch(r"([\d.]+)(B|kB|MB|GB)", text)
     assert m, text
     return float(m.group(1)) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[m.group(2)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_port(port: int, timeout: float = 10) -> None:

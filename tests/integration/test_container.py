@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from pallet.testing import busybox_tar, mounts_under, require_runtime, unmount_all_under
+from pallet.testing import busybox_tar, free_port, mounts_under, require_runtime, unmount_all_under
 from pallet.testing.cli import PALLET, PATH_ENV
 
 # sh as PID 1 ignores SIGTERM unless it traps it; with the trap, `stop` is quick.
@@ -69,12 +68,6 @@ def assert_clean(root: Path) -> None:
     assert sorted(p.name for p in (root / "containers").iterdir()) == ["runc"]
     meta = root / "snapshots" / "metadata.json"
     assert not meta.exists() or "container-" not in meta.read_text()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- run in the foreground ---------------------------------------------------------------

@@ -130,26 +130,35 @@ class LayerExtractor:
             raise UserError(f'cannot create device "{info.name}": creating devices needs root') from None
 
     def _set_meta(self, path: str, info: tarfile.TarInfo) -> None:
-        if self.as_root:
-            os.chown(path, info.uid, info.gid, follow_symlinks=False)
-        for key, value in info.pax_headers.items():
-            if key.startswith("SCHILY.xattr."):
-                self._setxattr(path, key[len("SCHILY.xattr.") :], value.encode("utf-8", "surrogateescape"))
-        if info.issym():
-            os.utime(path, (info.mtime, info.mtime), follow_symlinks=False)
-            return
-        os.chmod(path, stat.S_IMODE(info.mode))  # after chown, which clears setuid bits
-        if info.isdir():
-            self._dir_times.append((path, int(info.mtime)))
-        else:
-            os.utime(path, (info.mtime, info.mtime))
+        set_entry_meta(path, info, self._dir_times, as_root=self.as_root)
 
-    def _setxattr(self, path: str, name: str, value: bytes) -> None:
-        try:
-            os.setxattr(path, name, value, follow_symlinks=False)
-        except OSError as e:
-            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EACCES):
-                raise
+
+def set_entry_meta(path: str, info: tarfile.TarInfo, dir_times: list[tuple[str, int]], *,
+                   as_root: bool) -> None:
+    """Owner (as root), xattrs, mode and mtime of an extracted entry, chmod after chown, which
+    clears setuid bits. A directory's mtime goes to `dir_times`, to be set once its entries
+    are in; xattrs the destination refuses are dropped, as moby drops them."""
+    if as_root:
+        os.chown(path, info.uid, info.gid, follow_symlinks=False)
+    for key, value in info.pax_headers.items():
+        if key.startswith("SCHILY.xattr."):
+            _setxattr(path, key[len("SCHILY.xattr.") :], value.encode("utf-8", "surrogateescape"))
+    if info.issym():
+        os.utime(path, (info.mtime, info.mtime), follow_symlinks=False)
+        return
+    os.chmod(path, stat.S_IMODE(info.mode))
+    if info.isdir():
+        dir_times.append((path, int(info.mtime)))
+    else:
+        os.utime(path, (info.mtime, info.mtime))
+
+
+def _setxattr(path: str, name: str, value: bytes) -> None:
+    try:
+        os.setxattr(path, name, value, follow_symlinks=False)
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EACCES):
+            raise
 
 
 def extract_layer(src: BinaryIO, dest: Path | str, *, overlay: bool = False) -> None:

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from pallet.archive.tarreader import set_entry_meta
 from pallet.engine.paths import Root, escapes_root
 from pallet.errors import UserError
 
@@ -127,14 +128,16 @@ def _extract_entry(tar: tarfile.TarFile, info: tarfile.TarInfo, root: Root, dir_
     if rel and posixpath.basename(rel).startswith(".wh."):
         return
     if not rel:  # "./": moby applies its metadata to the dest dir
-        return _set_meta(root.host, info, dir_times) if info.isdir() else None
+        if info.isdir():
+            set_entry_meta(root.host, info, dir_times, as_root=os.geteuid() == 0)
+        return
     parent = _make_parents(root, posixpath.dirname(rel))
     host = os.path.join(root.host_path(parent), posixpath.basename(rel))
     if os.path.lexists(host) and not (info.isdir() and os.path.isdir(host) and not os.path.islink(host)):
         _remove(host)
     _create(tar, info, root, host, posixpath.join(parent, posixpath.basename(rel)))
     if not info.islnk():
-        _set_meta(host, info, dir_times)
+        set_entry_meta(host, info, dir_times, as_root=os.geteuid() == 0)
 
 
 def _make_parents(root: Root, rel: str) -> str:
@@ -178,25 +181,6 @@ def _hardlink(info: tarfile.TarInfo, root: Root, host: str) -> None:
     if not os.path.lexists(target) or os.path.isdir(target):
         raise _breakout(f'invalid hardlink "{info.name}" -> "{info.linkname}": no such entry')
     os.link(target, host, follow_symlinks=False)
-
-
-def _set_meta(host: str, info: tarfile.TarInfo, dir_times: list) -> None:
-    if os.geteuid() == 0:
-        os.lchown(host, info.uid, info.gid)
-    for key, value in info.pax_headers.items():
-        if key.startswith("SCHILY.xattr."):
-            try:
-                os.setxattr(host, key[13:], value.encode("utf-8", "surrogateescape"), follow_symlinks=False)
-            except OSError:
-                pass  # moby: xattrs the dest fs refuses are dropped
-    if info.issym():
-        os.utime(host, (info.mtime, info.mtime), follow_symlinks=False)
-        return
-    os.chmod(host, stat.S_IMODE(info.mode))  # after chown, which clears setuid bits
-    if info.isdir():
-        dir_times.append((host, int(info.mtime)))
-    else:
-        os.utime(host, (info.mtime, info.mtime))
 
 
 def _remove(host: str) -> None:

@@ -72,7 +72,7 @@ class CommittedTarget:
     def response(self, names: tuple[str, ...]) -> dict:
         """BuildKit's exporter response keys, as buildx writes them to --metadata-file."""
         created = self.images[0].created
-        bare = Descriptor(self.descriptor.media_type, self.descriptor.digest, self.descriptor.size)
+        bare = self.descriptor.bare()
         desc = bare.with_annotations(
             {**({"config.digest": self.config_digest} if self.config_digest else {}),
              **({ANNOTATION_CREATED: created} if created else {})}).to_dict()

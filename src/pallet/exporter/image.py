@@ -10,7 +10,6 @@ from __future__ import annotations
 from pallet.exporter.base import ExportContext, ExportInput
 from pallet.exporter.commit import commit
 from pallet.exporter.outputs import ImageOutput
-from pallet.image.descriptor import Descriptor
 
 
 def export_image(ctx: ExportContext, spec: ImageOutput, inputs: list[ExportInput]) -> dict:
@@ -34,7 +33,7 @@ def export_image(ctx: ExportContext, spec: ImageOutput, inputs: list[ExportInput
 def _store(ctx: ExportContext, spec: ImageOutput, target, v) -> list[str]:
     images = ctx.images
     # The record points at the bare manifest (no platform), as builds always recorded it.
-    bare = Descriptor(target.descriptor.media_type, target.descriptor.digest, target.descriptor.size)
+    bare = target.descriptor.bare()
     names = []
     for name in spec.names:
         record = images.tag(name, bare)

@@ -40,7 +40,7 @@ def export_oci(ctx: ExportContext, spec: OciOutput, inputs: list[ExportInput]) -
 
 def index_entries(desc: Descriptor, names: tuple[str, ...], created: str) -> list[Descriptor]:
     base = {ANNOTATION_CREATED: created} if created else {}
-    bare = Descriptor(desc.media_type, desc.digest, desc.size)  # a platform only inside an index
+    bare = desc.bare()  # a platform only inside an index
     if not names:
         return [bare.with_annotations(base)]
     return [bare.with_annotations({**base, **name_annotations(parse_reference(n))}) for n in names]

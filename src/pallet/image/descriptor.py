@@ -63,5 +63,9 @@ class Descriptor:
             Platform.from_dict(plat) if isinstance(plat, dict) else None,
         )
 
+    def bare(self) -> Descriptor:
+        """Media type, digest and size only: no annotations, no platform."""
+        return Descriptor(self.media_type, self.digest, self.size)
+
     def with_annotations(self, annotations: dict[str, str]) -> Descriptor:
         return Descriptor(self.media_type, self.digest, self.size, dict(annotations), self.platform)

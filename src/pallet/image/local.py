@@ -115,7 +115,7 @@ class LocalImages:
             if target.media_type not in INDEX_TYPES:
                 raise
             first = Index.from_bytes(read_blob(self.blobs, target.digest)).manifests[0]
-            image = self.image(Descriptor(first.media_type, first.digest, first.size))
+            image = self.image(first.bare())
             return Image(record, image.manifest_desc, image.manifest, image.config_bytes)
 
     def content_size(self, image: Image) -> int:

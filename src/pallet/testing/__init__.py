@@ -13,6 +13,7 @@ from pallet.testing.busybox import (
     write_rootfs_tar,
 )
 from pallet.testing.runtime import (
+    free_port,
     missing_runtime,
     mounts_under,
     require_runtime,
@@ -23,7 +24,7 @@ from pallet.testing.runtime import (
 )
 
 __all__ = [
-    "busybox_rootfs", "busybox_tar", "commit_busybox", "make_busybox_rootfs", "missing_runtime",
+    "busybox_rootfs", "busybox_tar", "commit_busybox", "free_port", "make_busybox_rootfs", "missing_runtime",
     "mounts_under", "require_runtime", "require_tool", "require_tools", "skip_or_fail", "unmount_all_under",
     "write_rootfs_tar",
 ]

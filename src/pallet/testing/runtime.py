@@ -93,3 +93,13 @@ def snapshotter_and_runc(tmp_path):
     yield snapshotter, executor, tmp_path
     left = unmount_all_under(tmp_path)
     assert left == [], f"the test left mounts behind: {left}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for test servers, and for requests
+    that must find nothing)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from pallet.testing import free_port
 
 SERVICE = "pallet-test-registry"
 ISSUER = "pallet-test-issuer"
@@ -34,12 +35,6 @@ def need_tool(name: str, package: str) -> str:
     path = shutil.which(name)
     skip_or_fail([] if path else [f"{name} (apt-get install -y {package})"])
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, proc: subprocess.Popen, log: Path, seconds: float = 15.0) -> None:

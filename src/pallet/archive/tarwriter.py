@@ -151,8 +151,10 @@ _DEVICES = (tarfile.CHRTYPE, tarfile.BLKTYPE)
 _PADDING = [bytes(n) for n in range(tarfile.BLOCKSIZE)]  # what ends a file's last block
 _ONE_MORE = bytearray(1)  # a byte past a file's size: reading one means it grew
 # O_NONBLOCK (as GNU tar): should a fifo have replaced the file since the listing, opening
-# it cannot hang.
-_O_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# it cannot hang. O_NOATIME (only an owner or root may ask): archiving is not a use, and a
+# step's fresh files would each have their inode written again (relatime; 300 MB of small
+# files: 460 -> 430 ms).
+_O_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOATIME if os.geteuid() == 0 else 0)
 
 
 def ustar_header(info: tarfile.TarInfo) -> bytes | None:

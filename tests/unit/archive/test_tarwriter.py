@@ -112,3 +112,13 @@ def test_retar_refuses_dotdot():
 def test_retar_refuses_garbage():
     with pytest.raises(UserError, match="invalid tar archive"):
         retar(io.BytesIO(b"this is not a tar file at all" * 40), io.BytesIO())
+
+
+def test_archiving_leaves_access_times_alone(tmp_path, as_root):
+    """relatime would stamp a file read for the first time since it was written."""
+    f = tmp_path / "tree" / "fresh"
+    f.parent.mkdir()
+    f.write_bytes(b"data")
+    os.utime(f, (1_000_000, 2_000_000))  # accessed before its last change
+    tar_bytes(tmp_path / "tree")
+    assert os.stat(f).st_atime == 1_000_000

@@ -249,3 +249,18 @@ def test_caches_of_two_platforms_under_one_ref_keep_both(roots, registry, tmp_pa
     again, cached = second.digest(ctx, platforms, "--cache-from", ref)
     assert all_cached(cached) and len(cached) == 4, cached
     assert again == digest
+
+
+def test_inline_cache_of_each_platform(roots, registry, tmp_path):
+    """Each platform's image config carries its own inline cache, as BuildKit writes it, so
+    a rebuild from the pushed index hits on every platform."""
+    ctx = make_context(tmp_path / "multi", {"Dockerfile": MULTI, "b.txt": "b\n"})
+    image = f"{registry.host}/cache/inline-multi:1"
+    platforms = "--platform=linux/amd64,linux/arm64"
+    first = roots("first")
+    digest, done = first.digest(ctx, platforms, "--cache-to", "type=inline", "-t", image, "--push")
+    assert len(done) == 4 and set(done.values()) == {"DONE"}, done
+    second = roots("second")
+    again, cached = second.digest(ctx, platforms, "--cache-from", image, "--cache-to", "type=inline")
+    assert all_cached(cached) and len(cached) == 4, cached
+    assert again == digest

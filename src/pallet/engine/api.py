@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pallet.errors import ContextError, PalletError
@@ -83,11 +83,10 @@ def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> B
     worker.ssh = _ssh(options)
     context_op = ContextSource(path=str(context),
                                meta=OpMeta(name="[internal] load build context"))
-    # One conversion per --platform (engine/platforms.py); remote cache follows the first.
+    # One conversion per --platform (engine/platforms.py).
     builds = convert_platforms(plan, options, context=context_op, epoch=epoch,
                                resolver=LocalResolver(worker.blobs, worker.db, pull=options.pull,
                                                       progress=progress))
-    target = builds[0].target
     for build in builds:
         check_entitlements(build.op, options.allow, options.network)
     check_emulation(builds)  # a foreign RUN without an emulator fails before anything runs
@@ -97,7 +96,6 @@ def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> B
         solver = Solver(worker, progress, no_cache=options.no_cache)
         try:
             results = solve_platforms(solver, builds)
-            result = results[0]
         except KeyboardInterrupt:
             # Only the main thread sees Ctrl-C: stop the steps running on the solver's
             # threads and let them clean up (mounts, containers) first (engine/cancel.py).
@@ -106,9 +104,9 @@ def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> B
         worker.flush()
         for each in results:
             worker.materialise(each)  # a remote-cache hit: the image needs its chain here
-        built = export_image(worker, progress, options, outputs=outputs,
-                             config_fields=remote.config_fields(solver.solve, target.op, result),
-                             inputs=export_inputs(builds, results))
+        inputs = [replace(each, config_fields=remote.config_fields(solver.solve, build.op, res))
+                  for each, build, res in zip(export_inputs(builds, results), builds, results)]
+        built = export_image(worker, progress, options, outputs=outputs, inputs=inputs)
         remote.export(worker, solver.solve, [b.op for b in builds])  # --cache-to, every platform
         return built
     finally:

@@ -6,13 +6,10 @@ manifest, names. `--iidfile` and `--metadata-file` are written from the exporter
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pallet.engine.api import BuildResult
 
 
-def export_image(worker, progress, options, *, outputs, inputs: list,
-                 config_fields: dict | None = None) -> BuildResult:
+def export_image(worker, progress, options, *, outputs, inputs: list) -> BuildResult:
     """`outputs`: the resolved -o/--load/--push specs; `inputs`: one ExportInput per
     platform, in --platform order (engine/platforms.py)."""
     from pallet.exporter.base import ExportContext
@@ -20,9 +17,6 @@ def export_image(worker, progress, options, *, outputs, inputs: list,
     from pallet.exporter.run import export_all
 
     ctx = ExportContext(worker, progress, dict(options.labels or {}), worker.epoch)
-    # config_fields: top-level image config keys, e.g. --cache-to type=inline's
-    # `moby.buildkit.cache.v0` (engine/remotecache); computed for the first platform.
-    inputs = [replace(inputs[0], config_fields=dict(config_fields or {})), *inputs[1:]]
     response = export_all(ctx, outputs, inputs)
     if options.iidfile:
         write_iidfile(options.iidfile, response)

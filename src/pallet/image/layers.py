@@ -12,9 +12,8 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, TypeVar
-
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from pallet.archive.compression import GZIP_LEVEL, Compression, compress_writer
 from pallet.content.base import BlobWriter
@@ -80,14 +79,14 @@ def write_tree_layer(blobs: BlobWriter, root: Path | str, compression: Compressi
     with blobs.ingest() as ingest, ForkedTree(root, epoch=epoch, overlay=overlay) as tree:
         tar = Hasher()
         if compression is Compression.GZIP:
-            gzip = BlockGzip(ingest, GZIP_LEVEL)  # type: ignore[arg-type]
+            blocks = BlockGzip(ingest, GZIP_LEVEL)  # type: ignore[arg-type]
             try:
                 for chunk, release in tree:
                     tar.update(chunk)
-                    gzip.add(chunk, release)
-                gzip.close()
+                    blocks.add(chunk, release)
+                blocks.close()
             except BaseException:
-                gzip.abort()
+                blocks.abort()
                 raise
         else:
             compressor = compress_writer(compression, ingest)  # type: ignore[arg-type]

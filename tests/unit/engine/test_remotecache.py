@@ -246,3 +246,49 @@ def test_imported_records_fetch_lazily_from_their_source():
     imported.fetch(blob(3).digest, object())
     assert store.fetched == [blob(3).digest]
     assert imported.get("sha256:" + "0" * 64) is None and not imported.can_fetch(blob(99).digest)
+
+
+class ImageIndexStore:
+    """A pushed multi-platform image whose configs carry inline cache: {platform: records}."""
+
+    def __init__(self, per_platform):
+        from pallet.engine.remotecache.config import INLINE_FIELD
+        from pallet.image.descriptor import OCI_CONFIG, OCI_MANIFEST
+        from pallet.image.manifest import Manifest
+        from pallet.image.platform import parse_platform
+
+        self.docs, entries = {}, []
+        for platform, records in per_platform.items():
+            chain = tuple(Layer("s", b.diff_id, b.digest, b.size, b.media_type)
+                          for b in max(records.values(), key=len))
+            config = json.dumps({INLINE_FIELD: to_inline(records, chain),
+                                 "rootfs": {"diff_ids": [layer.diff_id for layer in chain]}}).encode()
+            self.docs[sha256_digest(config)] = config
+            manifest = Manifest(Descriptor(OCI_CONFIG, sha256_digest(config), len(config)),
+                                [b.descriptor() for b in max(records.values(), key=len)]).to_bytes()
+            self.docs[sha256_digest(manifest)] = manifest
+            entries.append(Descriptor(OCI_MANIFEST, sha256_digest(manifest), len(manifest),
+                                      platform=parse_platform(platform)))
+        self.index = Index(entries).to_bytes()
+
+    def read(self, reference=""):
+        if not reference:
+            return self.index, OCI_INDEX
+        return self.docs[reference], "application/vnd.oci.image.manifest.v1+json"
+
+    def read_blob(self, desc):
+        return self.docs[desc.digest]
+
+
+def test_inline_cache_of_every_built_platform_is_read_from_an_index():
+    from pallet.errors import NotFoundError
+    from pallet.image.platform import parse_platform
+
+    amd64, arm64 = {KEY_A: (blob(1), blob(2))}, {KEY_B: (blob(5),)}
+    store = ImageIndexStore({"linux/amd64": amd64, "linux/arm64": arm64})
+    both = [parse_platform("linux/amd64"), parse_platform("linux/arm64")]
+    assert read_records(store, both) == {**amd64, **arm64}
+    # a platform the image lacks builds without cache; the others still hit
+    assert read_records(store, [parse_platform("linux/riscv64"), both[1]]) == arm64
+    with pytest.raises(NotFoundError, match="no image for platform linux/riscv64"):
+        read_records(store, [parse_platform("linux/riscv64")])

@@ -21,11 +21,11 @@ class RemoteCache:
     """The remote caches of one build; `close()` ends its registry connections."""
 
     def __init__(self, exports: list[CacheExport], imports: list[CacheImport], progress, *,
-                 platform: str = "", quiet: bool = False) -> None:
+                 platforms: list[str] | None = None, quiet: bool = False) -> None:
         self.exports = exports
         self.imports = imports
         self.progress = progress
-        self.platform = platform
+        self.platforms = platforms or []  # the build's --platform list; none: the host's
         self.quiet = quiet
         self._client = None
 
@@ -33,7 +33,7 @@ class RemoteCache:
     def from_options(cls, options, progress) -> RemoteCache:
         """Parse --cache-to/--cache-from; a bad value fails here, before anything is built."""
         return cls(parse_cache_to(options.cache_to or []), parse_cache_from(options.cache_from or []),
-                   progress, platform=(options.platforms or [""])[0], quiet=options.quiet)
+                   progress, platforms=options.platforms, quiet=options.quiet)
 
     def client(self):
         if self._client is None:
@@ -60,14 +60,15 @@ class RemoteCache:
         from pallet.engine.remotecache.import_ import import_caches
         from pallet.image.platform import parse_platform
 
-        platform = parse_platform(self.platform) if self.platform else None
+        platforms = [parse_platform(p) for p in self.platforms]
         worker.imported = import_caches(self.imports, self.progress, client_factory=self.client,
-                                        partial_dir=worker.blobs.ingest_dir, platform=platform,
+                                        partial_dir=worker.blobs.ingest_dir, platforms=platforms,
                                         warn=self.warn)
 
     # -- between solving and exporting the image ---------------------------------------
     def config_fields(self, solve, target, result) -> dict:
-        """Fields for the image config: `moby.buildkit.cache.v0` for --cache-to type=inline."""
+        """Fields for one platform's image config: `moby.buildkit.cache.v0` for --cache-to
+        type=inline (each platform's image carries its own, as with BuildKit)."""
         if not any(spec.type == "inline" for spec in self.exports):
             return {}
         from pallet.engine.remotecache.export import inline_fields

@@ -24,7 +24,7 @@ from pallet.engine.remotecache.config import (
     split_manifest,
     to_layers,
 )
-from pallet.errors import PalletError, StoreError
+from pallet.errors import NotFoundError, PalletError, StoreError
 from pallet.image.descriptor import INDEX_TYPES
 from pallet.solver.result import Layer
 
@@ -77,9 +77,9 @@ class ImportedRecords:
             raise StoreError(f"failed to read cache blob {digest}: {e}") from None
 
 
-def read_records(store, platform=None) -> Records | None:
-    """The records at a store: a cache manifest, or an image carrying inline cache.
-    None when there is nothing there."""
+def read_records(store, platforms=()) -> Records | None:
+    """The records at a store: a cache manifest, or an image carrying inline cache (that of
+    each of `platforms` in an index; none: the host's). None when there is nothing there."""
     found = store.read()
     if found is None:
         return None
@@ -88,21 +88,34 @@ def read_records(store, platform=None) -> Records | None:
     if parts is not None:
         config_desc, layers = parts
         return decode_config(store.read_blob(config_desc), layers)
-    return _inline(store, data, media_type, platform)
-
-
-def _inline(store, data: bytes, media_type: str, platform) -> Records:
-    """An image: its config's `moby.buildkit.cache.v0`, over its own layers."""
+    if media_type not in INDEX_TYPES:
+        return _inline(store, data)
     from pallet.image.local import pick_platform
-    from pallet.image.manifest import Index, Manifest
+    from pallet.image.manifest import Index
     from pallet.image.platform import host_platform
 
-    if media_type in INDEX_TYPES:
-        child = pick_platform(Index.from_bytes(data).manifests, platform or host_platform())
-        found = store.read(child.digest)
+    manifests = Index.from_bytes(data).manifests
+    picked = []  # a platform the image lacks builds without its cache
+    for platform in platforms or [host_platform()]:
+        try:
+            picked.append(pick_platform(manifests, platform).digest)
+        except NotFoundError as e:
+            missing = e
+    if not picked:
+        raise missing
+    records: Records = {}
+    for digest in dict.fromkeys(picked):
+        found = store.read(digest)
         if found is None:
-            raise CacheFormatError(f"manifest {child.digest} of the image is missing")
-        data = found[0]
+            raise CacheFormatError(f"manifest {digest} of the image is missing")
+        records.update(_inline(store, found[0]))
+    return records
+
+
+def _inline(store, data: bytes) -> Records:
+    """An image manifest: its config's `moby.buildkit.cache.v0`, over its own layers."""
+    from pallet.image.manifest import Manifest
+
     manifest = Manifest.from_bytes(data)
     try:
         config = json.loads(store.read_blob(manifest.config))
@@ -119,7 +132,7 @@ def _inline(store, data: bytes, media_type: str, platform) -> Records:
     return decode_inline(value, manifest.layers, diff_ids)
 
 
-def import_caches(specs, progress, *, client_factory, partial_dir, platform=None, warn) -> ImportedRecords:
+def import_caches(specs, progress, *, client_factory, partial_dir, platforms=(), warn) -> ImportedRecords:
     """Every --cache-from in order; each failure is a `warn(text)` and the build goes on."""
     from pallet.engine.remotecache.stores import LocalCache, RegistryCache
 
@@ -136,7 +149,7 @@ def import_caches(specs, progress, *, client_factory, partial_dir, platform=None
             store = RegistryCache(spec.ref, client_factory(), partial_dir)
         v = progress.vertex(f"importing cache manifest from {spec.shown}")
         try:
-            records = read_records(store, platform)
+            records = read_records(store, platforms)
         except (PalletError, OSError) as err:
             text = getattr(err, "message", None) or str(err)
             progress.done(v, error=text)

@@ -33,6 +33,10 @@ _SLOT = struct.Struct("<i")
 _DONE, _FAILED = -1, -2
 
 
+class ForkFailed(Exception):
+    """No child process could be made; write_tree in this process instead."""
+
+
 class ForkedTree:
     """`with ForkedTree(root) as tree: for chunk, release in tree: ...`
 
@@ -49,10 +53,10 @@ class ForkedTree:
         free_r, self._free_w = os.pipe()
         try:
             self._pid = os.fork()
-        except OSError:
+        except OSError as e:  # EAGAIN: a process limit
             for fd in (chunks_r, chunks_w, free_r, self._free_w):
                 os.close(fd)
-            raise
+            raise ForkFailed(f"cannot fork the tar writer: {e}") from e
         if self._pid == 0:
             _child(self._shm, chunks_w, free_r, *self._args)  # does not return
         os.close(chunks_w)

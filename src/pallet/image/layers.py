@@ -69,13 +69,23 @@ def write_tree_layer(blobs: BlobWriter, root: Path | str, compression: Compressi
     big tree is walked in a child process (archive.forked_tar) and, for gzip, each chunk is
     compressed where it lies in shared memory, on threads beside this one, which hashes it
     (a 300 MB tree: 800 -> 700 ms on 2 cores)."""
-    from pallet.archive.forked_tar import ForkedTree
-    from pallet.archive.gzip_blocks import BlockGzip
+    from pallet.archive.forked_tar import ForkFailed
     from pallet.archive.tarwriter import write_tree
 
-    if not _is_big(root):
-        return write_layer(blobs, lambda out: write_tree(root, out, epoch=epoch, overlay=overlay),
-                           compression)[0]
+    if _is_big(root):
+        try:
+            return _write_forked(blobs, root, compression, epoch, overlay)
+        except ForkFailed:
+            pass  # a process limit: the walk runs here
+    return write_layer(blobs, lambda out: write_tree(root, out, epoch=epoch, overlay=overlay),
+                       compression)[0]
+
+
+def _write_forked(blobs: BlobWriter, root: Path | str, compression: Compression, epoch: int | None,
+                  overlay: bool) -> Layer:
+    from pallet.archive.forked_tar import ForkedTree
+    from pallet.archive.gzip_blocks import BlockGzip
+
     with blobs.ingest() as ingest, ForkedTree(root, epoch=epoch, overlay=overlay) as tree:
         tar = Hasher()
         if compression is Compression.GZIP:

@@ -101,3 +101,22 @@ def test_a_small_tree_layer_is_written_without_a_fork(tmp_path, monkeypatch):
     layer = write_tree_layer(MemoryContentStore(), tmp_path, Compression.GZIP)
     assert layer.diff_size == 10240  # one 10 KiB tar record
 
+
+
+def test_a_tree_layer_is_written_here_when_no_process_can_be_forked(tmp_path, monkeypatch):
+    import errno
+
+    from pallet.archive.tarwriter import write_tree
+    from pallet.image.layers import write_tree_layer
+
+    (tmp_path / "big").write_bytes(os.urandom(9 << 20))
+    before = sorted(os.listdir("/proc/self/fd"))
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    layer = write_tree_layer(MemoryContentStore(), tmp_path, Compression.GZIP)
+    plain, _ = write_layer(MemoryContentStore(), lambda out: write_tree(tmp_path, out), Compression.GZIP)
+    assert layer == plain
+    assert sorted(os.listdir("/proc/self/fd")) == before

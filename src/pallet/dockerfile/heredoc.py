@@ -268,6 +268,15 @@ def parse_heredoc_word(word: str) -> Heredoc | None:
     return Heredoc(name=plain[0], content="", expand=expand, chomp=chomp == "-", fd=int(fd or 0))
 
 
+def must_parse_heredoc_word(word: str) -> Heredoc | None:
+    """parse_heredoc_word, with a word that cannot be lexed not a heredoc (BuildKit's
+    MustParseHeredoc, which COPY/ADD use for their sources and destination)."""
+    try:
+        return parse_heredoc_word(word)
+    except HeredocWordError:
+        return None
+
+
 def heredocs_in_line(line: str) -> list[Heredoc]:
     """Every heredoc a RUN/COPY/ADD line opens, in order, without bodies."""
     if "<<" not in line:

@@ -204,6 +204,17 @@ def test_copy_heredoc_source_named_with_inner_quotes():
     assert copy.contents == (SourceContent("EOF", "hello $X\n", False),)
 
 
+@pytest.mark.parametrize("line, sources, dest", [
+    ('COPY <<"EOF /x', ('<<"EOF',), "/x"),
+    ('COPY ["<<E\'F", "/x"]', ("<<E'F",), "/x"),
+    ('COPY src <<"EOF', ("src",), '<<"EOF'),
+])
+def test_copy_word_that_is_no_heredoc_is_a_path(line, sources, dest):
+    """BuildKit's MustParseHeredoc: a `<<` word that cannot be lexed is a plain path."""
+    copy = first(line)
+    assert (copy.sources, copy.dest, copy.contents) == (sources, dest, ())
+
+
 def test_arg_comment_comes_from_the_line_above():
     arg = first("# VERSION the release to build\nARG VERSION=1 OTHER")
     assert [a.comment for a in arg.args] == ["the release to build", ""]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pallet.dockerfile.instructions.base import Instruction, WordExpander, located
 from pallet.dockerfile.instructions.chmod import Chmod, parse_chmod
 from pallet.dockerfile.instructions.flags import Flag, FlagKind, parse_flags
-from pallet.dockerfile.heredoc import parse_heredoc_word
+from pallet.dockerfile.heredoc import must_parse_heredoc_word
 from pallet.dockerfile.nodes import Node
 from pallet.errors import InstructionError
 
@@ -17,7 +17,6 @@ COPY_FLAGS = {"from": FlagKind.STRING, "chown": FlagKind.STRING, "chmod": FlagKi
 ADD_FLAGS = {"chown": FlagKind.STRING, "chmod": FlagKind.STRING, "link": FlagKind.BOOL,
              "exclude": FlagKind.STRINGS, "checksum": FlagKind.STRING,
              "keep-git-dir": FlagKind.BOOL, "unpack": FlagKind.BOOL}
-# parser/parser.go reHeredoc: optional fd digits, `<<`, optional `-`, then the name
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +119,7 @@ def _require_dest(node: Node, keyword: str) -> None:
 
 def _common(node: Node, flags: dict[str, Flag], keyword: str) -> dict:
     *sources, dest = node.args
-    if parse_heredoc_word(dest) is not None:  # the parser's own reading of `<<WORD`
+    if must_parse_heredoc_word(dest) is not None:  # the parser's own reading of `<<WORD`
         raise InstructionError(f"{keyword} cannot accept a heredoc as a destination")
     chmod = flags["chmod"].value
     if chmod and "$" not in chmod:
@@ -134,7 +133,7 @@ def _split_sources(node: Node, sources: list[str]) -> tuple[tuple[str, ...], tup
     bodies = {h.name: h for h in node.heredocs}
     paths, contents = [], []
     for src in sources:
-        word = parse_heredoc_word(src)
+        word = must_parse_heredoc_word(src)
         if word is None:
             paths.append(src)
             continue

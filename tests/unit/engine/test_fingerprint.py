@@ -90,3 +90,30 @@ def test_damaged_tree_digests_are_ignored(tmp_path, tree):
     assert TreeDigests(trees_file(tmp_path / "sc.json")).dirs_under(str(tree)) == []
     with prefetching(tmp_path / "sc.json", str(tree)):
         assert fingerprint._prefetched is None
+
+
+def test_a_cache_is_saved_while_another_thread_adds_to_it(tmp_path):
+    """Parallel stages share the stat cache: one saves while another records a file."""
+    import threading
+
+    from pallet.engine.fingerprint import save_json_cache
+
+    entries = {str(i): [i] for i in range(20_000)}
+    stop = threading.Event()
+
+    def record():
+        while not stop.is_set():
+            for i in range(1000):
+                entries[f"new{i}"] = [i]
+            for i in range(1000):
+                del entries[f"new{i}"]
+
+    recorder = threading.Thread(target=record)
+    recorder.start()
+    try:
+        for _ in range(20):
+            save_json_cache(tmp_path / "cache.json", 1, entries)
+    finally:
+        stop.set()
+        recorder.join()
+    assert (tmp_path / "cache.json").read_text().startswith('{"version":1,"entries":{')

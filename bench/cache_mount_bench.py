@@ -74,7 +74,8 @@ def main() -> None:
     env = dict(os.environ, PALLET_ROOT=str(work / "root"))
     try:
         subprocess.run(["bash", str(REPO / "scripts/make-golang-image"), "--tar-cache",
-                        "/tmp/pallet-e2e-cache"], check=True, env=env, stdout=subprocess.DEVNULL)
+                        os.environ.get("PALLET_E2E_CACHE", "/tmp/pallet-e2e-cache")],
+                       check=True, env=env, stdout=subprocess.DEVNULL)
         app = work / "app"
         shutil.copytree(REPO / "examples/buildme", app)
         times = {}

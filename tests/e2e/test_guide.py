@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from pallet.testing import free_port, require_runtime, require_tools, unmount_all_under
-from pallet.testing.cli import PALLET, PalletCLI, step_statuses
+from pallet.testing.cli import PalletCLI, image_files, step_statuses
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples/buildme"
@@ -61,20 +61,6 @@ def pallet(tmp_path_factory) -> Pallet:
 def app(tmp_path) -> Path:
     """A copy of the example app to build and edit."""
     return Path(shutil.copytree(EXAMPLE, tmp_path / "buildme"))
-
-
-def image_files(pallet: Pallet, image: str, tmp_path: Path) -> Path:
-    """The image's filesystem (layers applied in order), from a `pallet save` archive."""
-    archive = tmp_path / f"{image.replace(':', '_')}.tar"
-    pallet("save", "-o", archive, image)
-    out = tmp_path / f"{image.replace(':', '_')}-fs"
-    out.mkdir()
-    with tarfile.open(archive) as tar:
-        manifest = json.load(tar.extractfile("manifest.json"))
-        for layer in manifest[0]["Layers"]:
-            with tarfile.open(fileobj=tar.extractfile(layer)) as layer_tar:
-                layer_tar.extractall(out, filter="tar")
-    return out
 
 
 # -- the guide's progression --------------------------------------------------------------
@@ -254,11 +240,12 @@ def test_guide_run_exec_stop_flow(pallet, app):
     assert re.fullmatch(r"[0-9a-f]{64}", cid)
     try:
         for _ in range(100):  # the server needs a moment to listen
-            if "Listening" in pallet("logs", "buildme").stderr + pallet("logs", "buildme").stdout:
+            logs = pallet("logs", "buildme")
+            if "Listening" in logs.stderr + logs.stdout:
                 break
             time.sleep(0.1)
-        proc = subprocess.run([*PALLET, "exec", "-i", "buildme", "/bin/client"], input="hello pallet\n",
-                              env=pallet.env, text=True, capture_output=True, timeout=60)
+        proc = pallet("exec", "-i", "buildme", "/bin/client", input="hello pallet\n", timeout=60,
+                      check=False)
         assert proc.returncode == 0, proc.stderr
         assert "server: OLLEH TELLAP" in proc.stdout
     finally:

@@ -16,15 +16,11 @@ from pallet.testing import require_tool, skip_or_fail
 BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
 
 
-
-
 @pytest.fixture(autouse=True)
 def root(tmp_path, monkeypatch):
     monkeypatch.setenv("PALLET_ROOT", str(tmp_path / "root"))
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     return tmp_path / "root"
-
-
 
 
 def make_rootfs(path, files=None, mtime=1_672_531_200):

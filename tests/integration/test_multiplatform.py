@@ -17,6 +17,7 @@ import tarfile
 import pytest
 
 from pallet.testing import require_runtime, require_tool, skip_or_fail
+from pallet.testing.cli import make_context
 from pallet.testing.platforms import (
     MULTI_PLATFORMS,
     busybox_binary,
@@ -53,16 +54,12 @@ COPY --from=build /out/ /
 """
 
 
-
-
 @pytest.fixture(autouse=True)
 def root(tmp_path, monkeypatch):
     monkeypatch.setenv("PALLET_ROOT", str(tmp_path / "root"))
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path / "root"
-
-
 
 
 @pytest.fixture
@@ -85,9 +82,7 @@ def multi(pallet):
 
 
 def _context(tmp_path, text, bins=False):
-    context = tmp_path / "ctx"
-    context.mkdir(exist_ok=True)
-    (context / "Dockerfile").write_text(text)
+    context = make_context(tmp_path / "ctx", {"Dockerfile": text})
     if bins:  # each architecture's busybox, named by GOARCH as $TARGETARCH says it
         (context / "bins").mkdir()
         for platform in MULTI_PLATFORMS:

@@ -14,8 +14,8 @@ import tarfile
 import pytest
 
 from pallet.testing import busybox_tar, require_runtime, require_tool
+from pallet.testing.cli import IMPORT_BUSYBOX, make_context
 
-BASE_CHANGES = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']
 DOCKERFILE = """\
 FROM busybox:local AS build
 RUN mkdir -p /out && echo client > /out/client && echo server > /out/server \\
@@ -29,8 +29,6 @@ FROM build AS full
 """
 
 
-
-
 @pytest.fixture(autouse=True)
 def root(tmp_path, monkeypatch):
     monkeypatch.setenv("PALLET_ROOT", str(tmp_path / "root"))
@@ -39,17 +37,11 @@ def root(tmp_path, monkeypatch):
     return tmp_path / "root"
 
 
-
-
 @pytest.fixture
 def ctx(tmp_path, pallet):
     require_runtime()
-    args = sum((["--change", c] for c in BASE_CHANGES), [])
-    pallet("import", *args, str(busybox_tar()), "busybox:local")
-    context = tmp_path / "ctx"
-    context.mkdir()
-    (context / "Dockerfile").write_text(DOCKERFILE)
-    return str(context)
+    pallet(*IMPORT_BUSYBOX, str(busybox_tar()), "busybox:local")
+    return str(make_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE}))
 
 
 def test_output_dir_gets_the_targets_files_only(tmp_path, pallet, ctx):

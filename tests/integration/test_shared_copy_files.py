@@ -27,8 +27,10 @@ def build(capfd, ctx: Path, *flags: str) -> str:
     return err
 
 
-def context(path: Path) -> Path:
-    ctx = make_context(path, {f"src/f{i:02d}": f"file {i}\n" for i in range(20)})
+def context(path: Path, files: dict[str, str] | None = None) -> Path:
+    """`files` (default: 20 small ones) under src/, old enough for the stat cache to trust."""
+    files = files or {f"src/f{i:02d}": f"file {i}\n" for i in range(20)}
+    ctx = make_context(path, files)
     for f in (ctx / "src").iterdir():
         os.utime(f, (OLD, OLD))
     return ctx
@@ -65,9 +67,7 @@ def test_edit_links_unchanged_files_and_gives_the_same_image(root, tmp_path, cap
 def test_identical_files_stay_separate_files(root, tmp_path, capfd):
     """Two context files with the same bytes and metadata share a pool name, but linking
     both would turn them into one inode (a hard link in the layer)."""
-    ctx = make_context(tmp_path / "ctx", {"src/a": "same\n", "src/b": "same\n"})
-    for f in (ctx / "src").iterdir():
-        os.utime(f, (OLD, OLD))
+    ctx = context(tmp_path / "ctx", {"src/a": "same\n", "src/b": "same\n"})
     (ctx / "Dockerfile").write_text(
         "FROM busybox:local\nCOPY src /d\nRUN [ $(stat -c %i /d/a) != $(stat -c %i /d/b) ]\n")
     build(capfd, ctx)

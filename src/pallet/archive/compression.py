@@ -61,11 +61,21 @@ def _gzip_writer(out: BinaryIO, level: int | None):
         try:
             from pallet.archive.gzip_blocks import GzipWriter
 
-            return GzipWriter(_NoClose(out), GZIP_LEVEL)
+            return GzipWriter(out, GZIP_LEVEL)  # it never closes `out`
         except ImportError:  # no isal: the stdlib (slower, other bytes)
             pass
     return gzip.GzipFile(filename="", mode="wb", fileobj=_NoClose(out), mtime=0,
                          compresslevel=9 if level is None else level)
+
+
+def block_gzip(out: BinaryIO):
+    """gzip_blocks.BlockGzip at pallet's level, for a producer of 1 MiB blocks; None without
+    isal (then compress_writer)."""
+    try:
+        from pallet.archive.gzip_blocks import BlockGzip
+    except ImportError:
+        return None
+    return BlockGzip(out, GZIP_LEVEL)
 
 
 def _zstd():

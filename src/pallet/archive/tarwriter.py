@@ -158,8 +158,9 @@ _O_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOA
 
 
 def ustar_header(info: tarfile.TarInfo) -> bytes | None:
-    """`_ustar` of a TarInfo; None when tarfile must write it (PAX records needed)."""
-    if info.pax_headers or type(info.mtime) is not int:
+    """`_ustar` of a TarInfo; None when tarfile must write it (PAX records needed, or owner
+    names, which `_ustar` leaves empty)."""
+    if info.pax_headers or info.uname or info.gname or type(info.mtime) is not int:
         return None
     name = info.name + "/" if info.type == tarfile.DIRTYPE and not info.name.endswith("/") else info.name
     return _ustar(name, info.mode & 0o7777, info.uid, info.gid, info.size, info.mtime, info.type,
@@ -200,9 +201,11 @@ def _header(name: str, type: bytes, mode: int, uid: int, gid: int, mtime: int, s
 
 
 def open_tar_writer(out: BinaryIO) -> tarfile.TarFile:
-    """A PAX tar writer on `out`. Writes reach `out` in 1 MiB pieces: the stream mode's 10 KiB
-    records (and its growing-buffer copies) cost a compressor and two hash calls each;
-    measured 2x slower on a 300 MB tree. The bytes are the same."""
+    """A PAX tar writer on `out` (retar's: `pallet import`). Writes reach `out` in 1 MiB
+    pieces: the stream mode's 10 KiB records (and its growing-buffer copies) cost a
+    compressor and two hash calls each; measured 2x slower on a 300 MB tar. Headers that
+    need no PAX records skip TarInfo.tobuf (20,000 small files: 830 -> 430 ms). The bytes
+    are tarfile's."""
     buffered = io.BufferedWriter(_Sink(out), buffer_size=CHUNK)
     return _Tar.open(fileobj=buffered, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
                      errors="surrogateescape")

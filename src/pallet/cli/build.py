@@ -49,11 +49,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    if parse_call(args.call, args.check)[0] != "build":  # outline, targets, check: no context read
+        return run_call(options_from_args(args))
     with _prefetching(args.context):
-        options = options_from_args(args)
-        if options.call == "build":
-            return _build(options)
-    return run_call(options)
+        return _build(options_from_args(args))
 
 
 def _prefetching(context: str):

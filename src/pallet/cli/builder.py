@@ -112,8 +112,6 @@ def _last_used(item) -> str:
     return ago(item.last_used, time.time()) if item.last_used else ""
 
 
-
-
 # -- builder instances (pallet.builders) ------------------------------------------------
 def _register_instances(verbs) -> None:
     create = verbs.add_parser("create", help="create a new builder instance")

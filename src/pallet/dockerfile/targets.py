@@ -164,11 +164,9 @@ def dependency_order(nodes: list[StageNode], needed: set[int]) -> list[int]:
 def reference_error(name: str) -> str | None:
     """Why `name` is not a valid image reference, or None when it is: docker/distribution's
     grammar, anchored, as ParseNormalizedNamed applies it to a FROM word that is not a stage."""
-    import re
+    from pallet.image.reference import HEX64_RE, NAME_MAX, REFERENCE_RE
 
-    from pallet.image.reference import REFERENCE_RE, NAME_MAX
-
-    if re.fullmatch(r"[a-f0-9]{64}", name):
+    if HEX64_RE.fullmatch(name):
         return f"invalid repository name ({name}), cannot specify 64-byte hexadecimal strings"
     if REFERENCE_RE.match(name) and len(name.partition("@")[0].rpartition(":")[0] or name) <= NAME_MAX:
         return None

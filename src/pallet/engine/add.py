@@ -24,17 +24,15 @@ import os
 import posixpath
 import shutil
 import stat
+import tarfile
 import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from pallet.archive.tarreader import set_entry_meta
 from pallet.engine.paths import Root, escapes_root
 from pallet.errors import UserError
-
-if TYPE_CHECKING:
-    import tarfile
 
 _MAGIC = {  # moby pkg/archive DetectCompression
     b"\x1f\x8b\x08": "gzip",
@@ -84,10 +82,6 @@ def _zstd_reader(f: BinaryIO) -> BinaryIO:
 
 def is_archive(path: str) -> bool:
     """isArchivePath: a regular file whose (decompressed) bytes start with a tar header."""
-    # tarfile (like urllib.request below) is imported where ADD needs it: every COPY
-    # imports this module, through the copier.
-    import tarfile
-
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
@@ -104,8 +98,6 @@ def is_archive(path: str) -> bool:
 
 def extract_archive(archive: str, dest: str) -> None:
     """Untar `archive` into the existing dir `dest` (see the module docstring)."""
-    import tarfile
-
     name = ""
     dir_times: list[tuple[str, int]] = []
     try:

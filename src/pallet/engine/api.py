@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from pallet.errors import ContextError, PalletError
@@ -104,8 +104,8 @@ def _solve(options, progress, plan, root, epoch, matcher, context, outputs) -> B
         worker.flush()
         for each in results:
             worker.materialise(each)  # a remote-cache hit: the image needs its chain here
-        inputs = [replace(each, config_fields=remote.config_fields(solver.solve, build.op, res))
-                  for each, build, res in zip(export_inputs(builds, results), builds, results)]
+        inputs = export_inputs(builds, results,
+                               lambda op, res: remote.config_fields(solver.solve, op, res))
         built = export_image(worker, progress, options, outputs=outputs, inputs=inputs)
         remote.export(worker, solver.solve, [b.op for b in builds])  # --cache-to, every platform
         return built

@@ -103,8 +103,10 @@ def solve_platforms(solver, builds: list[PlatformBuild]) -> list:
     return solver.solve_all([b.op for b in builds])
 
 
-def export_inputs(builds: list[PlatformBuild], results: list) -> list:
-    """One ExportInput per platform, in --platform order (the index's order)."""
+def export_inputs(builds: list[PlatformBuild], results: list, config_fields) -> list:
+    """One ExportInput per platform, in --platform order (the index's order);
+    `config_fields(op, result)`: that platform's extra image config keys (inline cache)."""
     from pallet.exporter.base import ExportInput
 
-    return [ExportInput(r, b.image(), b.created, b.platform) for b, r in zip(builds, results)]
+    return [ExportInput(r, b.image(), b.created, b.platform, config_fields(b.op, r))
+            for b, r in zip(builds, results)]

@@ -40,16 +40,16 @@ def select_sources(root: Root, source: str, *, from_context: bool) -> list[Item]
     _refuse_escape(source, from_context)
     base, wild = split_wildcards(source)
     if not wild:
-        return [_followed(root, base, source, from_context)]
+        return [_followed(root, base, from_context)]
     resolved = root.resolve(base)
     if root.stat(resolved) is None:  # fsutil's walk fails on a missing base dir
         raise not_found(root, base, from_context)
     return [
-        _followed(root, m, source, from_context) for m in match_wildcards(root, resolved, wild)
+        _followed(root, m, from_context) for m in match_wildcards(root, resolved, wild)
     ]
 
 
-def _followed(root: Root, rel: str, source: str, from_context: bool) -> Item:
+def _followed(root: Root, rel: str, from_context: bool) -> Item:
     st = root.stat(rel)
     if st is None:
         raise not_found(root, rel, from_context)
@@ -79,7 +79,7 @@ def select_with_parents(root: Root, source: str, *, from_context: bool) -> list[
 
 def _kept(root: Root, rel: str, keep: str, base: str, from_context: bool) -> Item:
     if not keep:  # `--parents .`: nothing to keep, a plain dir copy
-        return _followed(root, rel, keep, from_context)
+        return _followed(root, rel, from_context)
     st = root.lstat(rel)
     if st is None:
         raise not_found(root, rel, from_context)

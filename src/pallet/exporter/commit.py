@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 
 from pallet.archive.compression import Compression, compress_writer, decompress_reader
-from pallet.content.base import BlobInfo, write_blob
+from pallet.content.base import write_blob
 from pallet.errors import CorruptBlobError
 from pallet.exporter.base import ExportContext, ExportInput
 from pallet.exporter.outputs import CommitOptions
@@ -33,7 +33,7 @@ from pallet.image.descriptor import (
     OCI_MANIFEST,
     Descriptor,
 )
-from pallet.image.digest import HashingWriter, sha256_digest
+from pallet.image.digest import HashingWriter
 from pallet.image.layers import LAYER_MEDIA_TYPES, layer_compression
 from pallet.image.manifest import Index, Manifest
 from pallet.image.platform import Platform
@@ -101,11 +101,11 @@ def _commit_one(ctx: ExportContext, inp: ExportInput, opts: CommitOptions) -> Co
         config["config"].setdefault("Labels", {})[key] = value
     config.update(inp.config_fields)  # e.g. BuildKit's inline cache field (engine/remotecache)
     config_bytes = ImageConfig.from_dict(config).to_bytes()
-    info = _write_small_blob(blobs, config_bytes)
+    info = write_blob(blobs, config_bytes)
     manifest = Manifest(
         Descriptor(OCI_CONFIG if opts.oci_mediatypes else DOCKER_CONFIG, info.digest, info.size),
         layers, OCI_MANIFEST if opts.oci_mediatypes else DOCKER_MANIFEST, dict(opts.annotations))
-    m_info = _write_small_blob(blobs, manifest.to_bytes())
+    m_info = write_blob(blobs, manifest.to_bytes())
     platform = Platform(config["os"], config["architecture"], config.get("variant", ""))
     desc = Descriptor(manifest.media_type, m_info.digest, m_info.size, platform=platform)
     return CommittedImage(desc, manifest, config_bytes, inp.created)
@@ -113,17 +113,8 @@ def _commit_one(ctx: ExportContext, inp: ExportInput, opts: CommitOptions) -> Co
 
 def _write_index(ctx: ExportContext, images: tuple[CommittedImage, ...], opts: CommitOptions) -> Descriptor:
     index = Index([img.descriptor for img in images], OCI_INDEX if opts.oci_mediatypes else DOCKER_INDEX)
-    info = _write_small_blob(ctx.worker.blobs, index.to_bytes())
+    info = write_blob(ctx.worker.blobs, index.to_bytes())
     return Descriptor(index.media_type, info.digest, info.size)
-
-
-def _write_small_blob(blobs, data: bytes) -> BlobInfo:
-    """A config, manifest or index into the content store. A rebuild's are there already:
-    looking first saves the ingest's temp file, fsync and unlink (~2 ms a blob)."""
-    digest = sha256_digest(data)
-    if blobs.has_blob(digest):
-        return BlobInfo(digest, len(data))
-    return write_blob(blobs, data)
 
 
 # --------------------------------------------------------------------- layers --

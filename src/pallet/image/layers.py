@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from pallet.archive.compression import GZIP_LEVEL, Compression, compress_writer
+from pallet.archive.compression import Compression, block_gzip, compress_writer
 from pallet.content.base import BlobWriter
 from pallet.image.descriptor import DOCKER_LAYER, DOCKER_LAYER_GZIP, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, Descriptor
 from pallet.image.digest import Hasher, HashingWriter
@@ -84,12 +84,11 @@ def write_tree_layer(blobs: BlobWriter, root: Path | str, compression: Compressi
 def _write_forked(blobs: BlobWriter, root: Path | str, compression: Compression, epoch: int | None,
                   overlay: bool) -> Layer:
     from pallet.archive.forked_tar import ForkedTree
-    from pallet.archive.gzip_blocks import BlockGzip
 
     with blobs.ingest() as ingest, ForkedTree(root, epoch=epoch, overlay=overlay) as tree:
         tar = Hasher()
-        if compression is Compression.GZIP:
-            blocks = BlockGzip(ingest, GZIP_LEVEL)  # type: ignore[arg-type]
+        blocks = block_gzip(ingest) if compression is Compression.GZIP else None  # type: ignore[arg-type]
+        if blocks is not None:
             try:
                 for chunk, release in tree:
                     tar.update(chunk)

@@ -31,7 +31,7 @@ REFERENCE_RE = re.compile(
     rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)"
     rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
 )
-_HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
+HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ def _split_domain(name: str) -> tuple[str, str]:
 
 def parse_reference(text: str) -> Reference:
     """ParseNormalizedNamed: the full reference, without adding a default tag."""
-    if _HEX64_RE.match(text):
+    if HEX64_RE.match(text):
         raise UserError(
             f'invalid repository name "{text}": cannot specify 64-byte hexadecimal strings',
             hint="to name an image by id use its short id or sha256:<id>",

@@ -62,20 +62,6 @@ class FilePool:
             return False
         return True
 
-    def sweep(self) -> tuple[int, int]:
-        """Delete the files no snapshot links any more: (how many, bytes freed)."""
-        count = size = 0
-        try:
-            entries = list(os.scandir(self.path))
-        except FileNotFoundError:
-            return 0, 0
-        for entry in entries:
-            st = entry.stat(follow_symlinks=False)
-            if st.st_nlink == 1:
-                os.unlink(entry.path)
-                count, size = count + 1, size + st.st_size
-        return count, size
-
 
 def pooled_inodes(path: str | os.PathLike[str]) -> frozenset[int]:
     """The inode numbers of the pool's files (the directory listing has them: no stat)."""
@@ -84,3 +70,18 @@ def pooled_inodes(path: str | os.PathLike[str]) -> frozenset[int]:
             return frozenset(entry.inode() for entry in entries)
     except FileNotFoundError:
         return frozenset()
+
+
+def sweep(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """Delete the pool's files no snapshot links any more: (how many, bytes freed)."""
+    count = size = 0
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return 0, 0
+    for entry in entries:
+        st = entry.stat(follow_symlinks=False)
+        if st.st_nlink == 1:
+            os.unlink(entry.path)
+            count, size = count + 1, size + st.st_size
+    return count, size

@@ -56,9 +56,9 @@ def prune(root, *, all: bool = False, until: float | None = None,
 
 def _sweep_file_pool(root) -> list[Item]:
     """Shared COPY files (snapshot/filepool.py) no snapshot links any more."""
-    from pallet.snapshot.filepool import FilePool
+    from pallet.snapshot.filepool import sweep
 
-    count, size = FilePool(root.file_pool_dir, digest_of=None).sweep()
+    count, size = sweep(root.file_pool_dir)
     if not count:
         return []
     return [Item(("files", str(root.file_pool_dir)), "shared-files", "internal", size, None,

@@ -16,6 +16,8 @@ from pathlib import Path
 PALLET = [sys.executable, "-m", "pallet.cli.main"]
 BUSYBOX = "busybox:local"
 PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# `pallet import` of the goldens' busybox rootfs tar, as the busybox:local base image
+IMPORT_BUSYBOX = ("import", "--change", PATH_ENV, "--change", 'CMD ["sh"]')
 
 
 class PalletCLI:
@@ -44,7 +46,7 @@ class PalletCLI:
         """The goldens' busybox base image, from Debian's busybox-static."""
         from pallet.testing.busybox import busybox_tar
 
-        self("import", "--change", PATH_ENV, "--change", 'CMD ["sh"]', busybox_tar(), name)
+        self(*IMPORT_BUSYBOX, busybox_tar(), name)
 
 
 def busybox_cli(tmp_path: Path):
@@ -70,9 +72,26 @@ def busybox_root(tmp_path: Path, monkeypatch) -> Path:
     require_runtime()
     monkeypatch.setenv("PALLET_ROOT", str(tmp_path / "root"))
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    assert main(["import", "--change", PATH_ENV, "--change", 'CMD ["sh"]',
-                 str(busybox_tar()), BUSYBOX]) == 0
+    assert main([*IMPORT_BUSYBOX, str(busybox_tar()), BUSYBOX]) == 0
     return tmp_path / "root"
+
+
+def image_files(pallet: PalletCLI, image: str, tmp_path: Path) -> Path:
+    """The image's filesystem (layers applied in order), from a `pallet save` archive: what
+    its layer blobs hold."""
+    import json
+    import tarfile
+
+    archive = tmp_path / f"{image.replace(':', '_')}.tar"
+    pallet("save", "-o", archive, image)
+    out = tmp_path / f"{image.replace(':', '_')}-fs"
+    out.mkdir()
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        for layer in manifest[0]["Layers"]:
+            with tarfile.open(fileobj=tar.extractfile(layer)) as layer_tar:
+                layer_tar.extractall(out, filter="tar")
+    return out
 
 
 def make_context(path: Path, files: dict[str, str]) -> Path:

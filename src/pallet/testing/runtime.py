@@ -36,8 +36,9 @@ def require_tools(*tools: str) -> None:
 
 def require_tool(name: str) -> str:
     """The program's path; skips (or fails) as require_tools does when it is missing."""
-    require_tools(name)
-    return shutil.which(name) or name
+    path = shutil.which(name)
+    skip_or_fail([] if path else [f"{name} (bash scripts/install)"])
+    return path
 
 
 def skip_or_fail(missing: list[str]) -> None:

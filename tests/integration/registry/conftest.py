@@ -26,8 +26,6 @@ def env(tmp_path, monkeypatch):
     return tmp_path
 
 
-
-
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     reg = Registry(tmp_path_factory.mktemp("registry-open"))

@@ -32,10 +32,6 @@ def need_tool(name: str, package: str) -> str:
     skip_or_fail([] if path else [f"{name} (apt-get install -y {package})"])
     return path
 
-    path = shutil.which(name)
-    skip_or_fail([] if path else [f"{name} (apt-get install -y {package})"])
-    return path
-
 
 def wait_port(port: int, proc: subprocess.Popen, log: Path, seconds: float = 15.0) -> None:
     deadline = time.monotonic() + seconds

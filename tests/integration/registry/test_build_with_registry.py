@@ -3,11 +3,9 @@ plain progress), `--push` sends the result, and a fresh store pulls it back."""
 
 from __future__ import annotations
 
-import shutil
-
 from pallet.testing import busybox_tar, require_runtime
 
-from .test_push_pull import skopeo_inspect
+from .test_push_pull import skopeo_inspect, wipe_root
 
 
 def test_build_pulls_its_base_and_pushes_its_result(registry, pallet, env, tmp_path):
@@ -15,7 +13,7 @@ def test_build_pulls_its_base_and_pushes_its_result(registry, pallet, env, tmp_p
     base, result = f"{registry.host}/busybox:base", f"{registry.host}/app:v1"
     pallet("import", "--change", "CMD [\"sh\"]", str(busybox_tar()), base)
     pallet("push", base)
-    shutil.rmtree(env / "root")  # a fresh machine: the base is only in the registry
+    wipe_root(env)  # a fresh machine: the base is only in the registry
 
     context = tmp_path / "ctx"
     context.mkdir()
@@ -25,7 +23,7 @@ def test_build_pulls_its_base_and_pushes_its_result(registry, pallet, env, tmp_p
     pushed = skopeo_inspect(registry.host, "app:v1")
     assert len(pushed["Layers"]) == 2
 
-    shutil.rmtree(env / "root")
+    wipe_root(env)
     pallet("pull", result)
     code, out, _ = pallet("history", result)
     assert "RUN /bin/sh -c echo built > /built # buildkit" in out

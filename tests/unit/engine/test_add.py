@@ -28,8 +28,6 @@ from pallet.testing.trees import tree_snapshot
 PASSWD = "root:x:0:0:root:/root:/bin/sh\n"
 
 
-
-
 def make_tar(entries: list[tuple]) -> bytes:
     """[(name, content | None for a dir, mode, (uid, gid), symlink/hardlink target)]"""
     out = io.BytesIO()

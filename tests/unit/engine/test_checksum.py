@@ -140,7 +140,9 @@ def test_changed_under_a_remembered_tree(ctx, warm_cache, change):
 
 
 @pytest.mark.parametrize("change", [c[1] for c in SAME], ids=[c[0] for c in SAME])
-def test_unchanged_under_a_remembered_tree(ctx, warm_cache, change):
+def test_unchanged_with_a_warm_stat_cache(ctx, warm_cache, change):
+    """test_unchanged through the stat cache (whose tree digests are reused only when the
+    change is outside the copied tree: test_changed_under_a_remembered_tree tests them)."""
     before = checksum(ctx, ignore=["**/*.log"], stat_cache=warm_cache())
     change(ctx)
     assert checksum(ctx, ignore=["**/*.log"], stat_cache=warm_cache()) == before

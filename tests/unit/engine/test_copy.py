@@ -38,8 +38,6 @@ def make_tree(root: Path, entries: dict) -> Path:
     return root
 
 
-
-
 def golden_files(shared: Path, case: str, prefixes: tuple[str, ...]) -> dict[str, tuple]:
     files = json.loads((shared / "buildkit-goldens/golden" / f"{case}.json").read_text())["files"]
     return {

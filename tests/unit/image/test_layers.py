@@ -88,7 +88,7 @@ def test_a_tree_layer_is_write_layer_of_write_tree(tmp_path, kind):
 def test_a_failing_store_fails_a_tree_layer(tmp_path, kind):
     from pallet.image.layers import write_tree_layer
 
-    (tmp_path / "big").write_bytes(os.urandom(3 << 20))
+    (tmp_path / "big").write_bytes(os.urandom(9 << 20))  # over the fork threshold
     with pytest.raises(OSError, match="No space left"):
         write_tree_layer(FailingStore(), tmp_path, kind)
 
@@ -100,7 +100,6 @@ def test_a_small_tree_layer_is_written_without_a_fork(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a small tree"))
     layer = write_tree_layer(MemoryContentStore(), tmp_path, Compression.GZIP)
     assert layer.diff_size == 10240  # one 10 KiB tar record
-
 
 
 def test_a_tree_layer_is_written_here_when_no_process_can_be_forked(tmp_path, monkeypatch):

@@ -127,10 +127,11 @@ class LocalCache:
             copy_blob(f, store, blob.digest, blob.size)
 
     def write(self, manifest, config: bytes, store, ensure_blob) -> str:
+        from pallet.content.local import OCI_LAYOUT
         from pallet.exporter.layoutdir import LayoutDirWriter
 
         out = LayoutDirWriter(str(self.path))
-        out.add_bytes("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+        out.add_bytes("oci-layout", OCI_LAYOUT)
         for desc in manifest.layers:
             path = self._blob_path(desc.digest)
             if path.is_file() and path.stat().st_size == desc.size:
